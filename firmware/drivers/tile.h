@@ -1,0 +1,35 @@
+/* Crossbar tile driver: configure a batch, start it, wait for its interrupt. */
+#ifndef CIMVP_DRIVER_TILE_H
+#define CIMVP_DRIVER_TILE_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint32_t base;
+    uint32_t irq;
+    uint32_t index;
+    uint32_t rows, cols, input_bits;
+} tile_t;
+
+/* Finds tile `index` through the discovery table; 0 on success, -1 if absent. */
+int tile_open(uint32_t index, tile_t *t);
+
+typedef struct {
+    uint32_t k, n;                 /* rows in use, logical outputs */
+    uint32_t in_addr, in_stride;   /* uint8 input codes, bytes between vectors */
+    uint32_t out_addr, out_stride; /* float32 results, bytes between vectors */
+    uint32_t nvec;
+    uint32_t accumulate;           /* add into the outputs (partial sums) */
+} tile_batch_t;
+
+/* Programs the batch registers and starts the tile (returns at once). */
+void tile_start(const tile_t *t, const tile_batch_t *b);
+/* Waits for the tile's interrupt; returns its error code (TILE_ERR_*), 0 on success. */
+uint32_t tile_wait(const tile_t *t);
+/* tile_start + tile_wait. */
+uint32_t tile_run(const tile_t *t, const tile_batch_t *b);
+
+uint64_t tile_busy_ns(const tile_t *t);
+uint64_t tile_conversions(const tile_t *t);
+
+#endif

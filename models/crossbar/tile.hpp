@@ -1,0 +1,71 @@
+// SystemC shell of a crossbar tile: registers, an initiator port that fetches input codes
+// from bus memory and writes results back, timing and energy per batch, an IRQ on batch
+// completion. The math is the pure core (crossbar.hpp); the ADC bank is a register window
+// of the tile (models/adc/adc_bank.hpp). Registers: firmware/include/cimvp/regs.h TILE_*.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "models/adc/adc_bank.hpp"
+#include "models/crossbar/crossbar.hpp"
+#include "platform/config/scenario.hpp"
+#include "platform/regs/reg_block.hpp"
+
+namespace cimvp {
+
+class Tile : public RegBlock {
+ public:
+  tlm_utils::simple_initiator_socket<Tile> isock;
+  sc_core::sc_out<bool> irq;
+
+  SC_HAS_PROCESS(Tile);
+  Tile(const sc_core::sc_module_name& name, Context& ctx, unsigned index);
+
+  unsigned index() const { return index_; }
+  crossbar::CrossbarArray& array() { return *array_; }
+  AdcBank& adc() { return *adc_; }
+  bool programmed() const { return programmed_; }
+  // Loads a weight block's layout and targets (conductances untouched until programmed).
+  void load_block(const crossbar::MappedBlock& block);
+  // Fast path (program.mode: ideal): every cell set to its target in one shot, with the
+  // device model's programming error. The write-verify path goes through progctl instead.
+  void program_ideal();
+  // The programming controller marks the tile programmed after writing its cells.
+  void mark_programmed() { programmed_ = true; }
+
+ protected:
+  void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
+
+ private:
+  void on_ctrl(uint32_t v);
+  void run();
+  uint32_t fail(uint32_t code);
+  bool bus(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len, sc_core::sc_time& delay);
+
+  unsigned index_;
+  const config::ChipParams& chip_;
+  std::unique_ptr<crossbar::CrossbarArray> array_;
+  std::unique_ptr<AdcBank> adc_;
+  bool programmed_ = false;
+  sc_core::sc_event start_;
+  uint64_t busy_ns_ = 0, conversions_ = 0;
+
+  // Scratch reused across batches.
+  std::vector<uint8_t> in_bytes_;
+  std::vector<float> out_vals_;
+  Eigen::MatrixXi x_;
+
+  // Power events, registered at elaboration.
+  PowerSc::Event ev_dac_, ev_mux_, ev_shift_add_, ev_buffer_;
+  int array_component_ = -1;
+  int busy_wire_ = -1;
+  int track_ = -1;
+};
+
+}  // namespace cimvp

@@ -1,0 +1,338 @@
+#include "platform/config/scenario.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "platform/config/embedded_files.hpp"
+
+namespace cimvp::config {
+
+// ---------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------
+
+std::string read_resolved_file(const std::string& resolved) {
+  const std::string prefix = kEmbeddedPrefix;
+  if (resolved.compare(0, prefix.size(), prefix) == 0) {
+    auto rel = resolved.substr(prefix.size());
+    auto it = embedded_files().find(rel);
+    if (it == embedded_files().end()) throw ConfigError(resolved + ": no such embedded file");
+    return it->second;
+  }
+  std::ifstream in(resolved, std::ios::binary);
+  if (!in) throw ConfigError(resolved + ": cannot open file (check the path)");
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) throw ConfigError(resolved + ": read error");
+  return s.str();
+}
+
+namespace {
+
+std::string dirname_of(const std::string& p) {
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? std::string() : p.substr(0, slash + 1);
+}
+
+std::string normalise(const std::string& path) {
+  // Collapse "a/b/../c" so embedded keys match ("scenarios/x/../tech/y" -> "scenarios/tech/y").
+  std::vector<std::string> parts;
+  std::string cur;
+  std::stringstream ss(path);
+  while (std::getline(ss, cur, '/')) {
+    if (cur == "..") {
+      if (!parts.empty() && parts.back() != "..") parts.pop_back();
+      else parts.push_back(cur);
+    } else if (cur != "." && !cur.empty()) {
+      parts.push_back(cur);
+    }
+  }
+  std::string out = (!path.empty() && path[0] == '/') ? "/" : "";
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? "/" : "") + parts[i];
+  return out;
+}
+
+}  // namespace
+
+std::string resolve_relative(const std::string& base, const std::string& ref) {
+  if (!ref.empty() && ref[0] == '/') return ref;
+  const std::string prefix = kEmbeddedPrefix;
+  if (base.compare(0, prefix.size(), prefix) == 0)
+    return prefix + normalise(dirname_of(base.substr(prefix.size())) + ref);
+  return normalise(dirname_of(base) + ref);
+}
+
+const MemoryMapEntry* Scenario::find(const std::string& n) const {
+  for (const auto& e : memory_map)
+    if (e.name == n) return &e;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sections
+// ---------------------------------------------------------------------------------------
+
+const std::vector<std::string>& block_kind_names();  // defined with the SoC block table
+
+namespace {
+
+
+std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
+  std::vector<MemoryMapEntry> map;
+  if (!n.is_sequence()) n.fail("expected a list of {name, block, base, size[, irq]} entries");
+  std::set<std::string> names;
+  std::set<int> irqs;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    Node e = n[i];
+    MemoryMapEntry m;
+    m.where = e.where();
+    m.name = e.text("name");
+    m.block = e.choice("block", "", block_kind_names());
+    if (m.block.empty()) e.fail("missing required key 'block'");
+    m.base = e.address("base");
+    m.size = e.at("size").as_uint(4, 0x100000000ull);
+    m.irq = static_cast<int>(e.integer("irq", -1, -1, 30));
+    if (m.base % 4 != 0) e.at("base").fail("base must be 4-byte aligned");
+    if (m.size % 4 != 0) e.at("size").fail("size must be a multiple of 4 bytes");
+    if (m.base + m.size > 0x100000000ull) e.at("size").fail("range runs past the 32-bit bus address space");
+    if (!names.insert(m.name).second) e.at("name").fail("duplicate block name '" + m.name + "'");
+    if (m.irq >= 0 && !irqs.insert(m.irq).second)
+      e.at("irq").fail("interrupt line " + std::to_string(m.irq) + " is already used by another block");
+    map.push_back(m);
+  }
+  // Overlaps: name both entries so the user sees which two collide.
+  auto sorted = map;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.base < b.base; });
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    const auto& a = sorted[i - 1];
+    const auto& b = sorted[i];
+    if (a.base + a.size > b.base) {
+      std::ostringstream m;
+      m << std::hex << "0x" << a.base << "..0x" << (a.base + a.size - 1);
+      std::ostringstream mb;
+      mb << std::hex << "0x" << b.base << "..0x" << (b.base + b.size - 1);
+      throw ConfigError(b.where + ": memory_map: '" + b.name + "' (" + mb.str() + ") overlaps '" + a.name + "' (" +
+                        m.str() + ", " + a.where + "); move one of them");
+    }
+  }
+  int nsys = 0, nirq = 0, nsram = 0;
+  for (const auto& m : map) {
+    if (m.block == "sysctl") {
+      ++nsys;
+      if (m.base != 0) throw ConfigError(m.where + ": memory_map: the sysctl block must be at base 0x0 (boot convention)");
+    }
+    if (m.block == "irq") ++nirq;
+    if (m.block == "sram") ++nsram;
+  }
+  if (nsys != 1) n.fail("exactly one block of kind 'sysctl' is required (found " + std::to_string(nsys) + ")");
+  if (nirq != 1) n.fail("exactly one block of kind 'irq' is required (found " + std::to_string(nirq) + ")");
+  if (nsram < 1) n.fail("at least one block of kind 'sram' is required");
+  return map;
+}
+
+void read_tech(const Node& t, Tech& tech) {
+  tech.name = t.text("name");
+  if (auto c = t.get("host_cpu")) {
+    tech.host_cpu.clock_mhz = c->number("clock_mhz", 1, 10000);
+    tech.host_cpu.cycles_per_access = c->number("cycles_per_access", 0, 1000);
+    tech.host_cpu.energy_pj_per_cycle = c->number("energy_pj_per_cycle", 0, 1e6);
+    tech.host_cpu.area_um2 = c->number("area_um2", 0, 1e12);
+    tech.host_cpu.leakage_uw = c->number("leakage_uw", 0, 1e9);
+  } else {
+    t.fail("missing required key 'host_cpu'");
+  }
+  Node b = t.at("bus");
+  tech.bus.latency_ns = b.number("latency_ns", 0, 1e6);
+  tech.bus.energy_pj_per_transaction = b.number("energy_pj_per_transaction", 0, 1e6);
+  tech.bus.energy_pj_per_byte = b.number("energy_pj_per_byte", 0, 1e6);
+  tech.bus.area_um2 = b.number("area_um2", 0, 1e12);
+  tech.bus.leakage_uw = b.number("leakage_uw", 0, 1e9);
+  auto read_mem = [](const Node& m, TechSram& s) {
+    s.latency_ns = m.number("latency_ns", 0, 1e6);
+    s.bytes_per_ns = m.number("bytes_per_ns", 1e-6, 1e6);
+    s.read_pj_per_byte = m.number("read_pj_per_byte", 0, 1e6);
+    s.write_pj_per_byte = m.number("write_pj_per_byte", 0, 1e6);
+    s.area_um2_per_kib = m.number("area_um2_per_kib", 0, 1e9);
+    s.leakage_uw_per_kib = m.number("leakage_uw_per_kib", 0, 1e9);
+  };
+  read_mem(t.at("sram"), tech.sram);
+  read_mem(t.at("hostmem"), tech.hostmem);
+  if (auto c = t.get("crossbar")) {
+    auto& x = tech.crossbar;
+    x.v_read = c->number("v_read", 0.001, 10);
+    x.t_read_ns = c->number("t_read_ns", 0.001, 1e6);
+    x.dac_pj_per_row_cycle = c->number("dac_pj_per_row_cycle", 0, 1e6);
+    x.mux_pj_per_conversion = c->number("mux_pj_per_conversion", 0, 1e6);
+    x.shift_add_pj_per_op = c->number("shift_add_pj_per_op", 0, 1e6);
+    x.shift_add_ns_per_vector = c->number("shift_add_ns_per_vector", 0, 1e6);
+    x.buffer_pj_per_byte = c->number("buffer_pj_per_byte", 0, 1e6);
+    x.cell_area_um2 = c->number("cell_area_um2", 0, 1e6);
+    x.periphery_area_um2 = c->number("periphery_area_um2", 0, 1e12);
+    x.array_leakage_uw = c->number("array_leakage_uw", 0, 1e9);
+    x.periphery_leakage_uw = c->number("periphery_leakage_uw", 0, 1e9);
+  }
+  if (auto a = t.get("adc")) {
+    auto formula = [](const Node& n, AdcFormula& f) {
+      if (n.is_scalar()) {  // a constant
+        f.c0 = n.as_double(0, 1e12);
+        return;
+      }
+      f.c0 = n.number("c0", 0, -1e12, 1e12);
+      f.c1 = n.number("per_bit", 0, -1e12, 1e12);
+      f.c2 = n.number("per_level", 0, -1e12, 1e12);
+    };
+    auto type = [&](const std::string& key, TechAdcType& ty) {
+      Node n = a->at(key);
+      formula(n.at("energy_pj"), ty.energy_pj);
+      formula(n.at("time_ns"), ty.time_ns);
+      formula(n.at("area_um2"), ty.area_um2);
+      formula(n.at("leakage_uw"), ty.leakage_uw);
+    };
+    type("ideal", tech.adc.ideal);
+    type("sar", tech.adc.sar);
+    type("flash", tech.adc.flash);
+    type("qcell", tech.adc.qcell);
+    tech.adc.capture_pj_per_sample = a->number("capture_pj_per_sample", 0, 1e6);
+    tech.adc.capture_ns_per_sample = a->number("capture_ns_per_sample", 0, 1e6);
+  }
+  Node r = t.at("registers");
+  tech.registers.access_ns = r.number("access_ns", 0, 1e6);
+  tech.registers.energy_pj_per_access = r.number("energy_pj_per_access", 0, 1e6);
+  tech.registers.area_um2 = r.number("area_um2", 0, 1e12);
+  tech.registers.leakage_uw = r.number("leakage_uw", 0, 1e9);
+}
+
+void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
+  auto& m = chip.mapping;
+  auto& d = chip.device;
+  if (auto x = c.get("crossbar")) {
+    m.rows = static_cast<int>(x->integer("rows", m.rows, 1, 4096));
+    m.cols = static_cast<int>(x->integer("cols", m.cols, 1, 4096));
+    m.weight_bits = static_cast<int>(x->integer("weight_bits", m.weight_bits, 2, 16));
+    m.cell_bits = static_cast<int>(x->integer("cell_bits", m.cell_bits, 1, 8));
+    m.input_bits = static_cast<int>(x->integer("input_bits", m.input_bits, 1, 8));
+    m.dac_bits = static_cast<int>(x->integer("dac_bits", m.dac_bits, 1, 8));
+    m.sign = x->choice("sign", "differential", {"differential", "offset"}) == "offset"
+                 ? crossbar::SignScheme::OffsetColumn
+                 : crossbar::SignScheme::Differential;
+    m.per_column_scale = x->flag("per_column_scale", m.per_column_scale);
+    if (auto dv = x->get("device")) {
+      d.g_min_us = dv->number("g_min_us", d.g_min_us, 0, 1e6);
+      d.g_max_us = dv->number("g_max_us", d.g_max_us, 0, 1e6);
+      d.cell_levels = static_cast<int>(dv->integer("cell_levels", d.cell_levels, 0, 1 << 16));
+      if (auto p = dv->get("programming_error")) {
+        d.prog_error = p->flag("enabled", true);
+        d.prog_sigma_us = p->number("sigma_us", d.prog_sigma_us, 0, 1e6);
+      }
+      if (auto p = dv->get("read_noise")) {
+        d.read_noise = p->flag("enabled", true);
+        d.read_sigma_rel = p->number("sigma_rel", d.read_sigma_rel, 0, 1);
+      }
+      if (auto p = dv->get("drift")) {
+        d.drift = p->flag("enabled", true);
+        d.drift_nu = p->number("nu", d.drift_nu, 0, 1);
+        d.drift_t0_s = p->number("t0_s", d.drift_t0_s, 1e-12, 1e12);
+      }
+      d.stuck_at_gmin_rate = dv->number("stuck_at_gmin_rate", d.stuck_at_gmin_rate, 0, 1);
+      d.stuck_at_gmax_rate = dv->number("stuck_at_gmax_rate", d.stuck_at_gmax_rate, 0, 1);
+      d.clip = dv->flag("clip", d.clip);
+    }
+  }
+  m.v_read = tech.crossbar.v_read;
+  d.t_read_ns = tech.crossbar.t_read_ns;
+  try {
+    crossbar::validate(d, m, "chip.crossbar.device.", "chip.crossbar.");
+  } catch (const std::invalid_argument& e) {
+    (c.get("crossbar") ? *c.get("crossbar") : c).fail(e.what());
+  }
+  if (auto a = c.get("adc")) {
+    auto& p = chip.adc;
+    p.mode = a->choice("mode", p.mode, {"ideal", "sar", "flash", "qcell", "qcell_sr"});
+    p.bits = static_cast<int>(a->integer("bits", p.bits, 2, 8));
+    p.share = static_cast<int>(a->integer("share", p.share, 1, 4096));
+    p.range = a->choice("range", p.range, {"design", "calibrated"});
+    p.variation_frac = a->number("variation_frac", p.variation_frac, 0, 0.5);
+    p.comparator_offset_frac = a->number("comparator_offset_frac", p.comparator_offset_frac, 0, 0.5);
+    p.sr_copies = static_cast<int>(a->integer("sr_copies", p.sr_copies, 2, 7));
+    if (p.share > m.cols) a->at("share").fail("more columns per ADC than the array has (" + std::to_string(m.cols) + ")");
+  }
+  if (auto p = c.get("program")) chip.program.mode = p->choice("mode", chip.program.mode, {"ideal", "write_verify"});
+}
+
+}  // namespace
+
+const std::vector<std::string>& firmware_app_names();  // defined with the app table
+
+Scenario load_scenario(const std::string& path, const LoadOptions& options) {
+  Scenario s;
+  s.file = path.empty() ? std::string(kEmbeddedPrefix) + "scenarios/default.yaml" : path;
+  std::string label = path.empty() ? "scenarios/default.yaml (embedded)" : path;
+  auto doc = Doc::parse(read_resolved_file(s.file), label);
+
+  // --set tech.x=... goes to the tech file when the scenario refers to one.
+  std::vector<std::string> tech_overrides;
+  const YAML::Node top = doc->root();  // const: operator[] must not insert keys
+  for (const auto& o : options.overrides) {
+    if (o.compare(0, 5, "tech.") == 0 && top["tech"].IsScalar())
+      tech_overrides.push_back(o.substr(5));
+    else
+      doc->apply_override(o);
+  }
+  Node root(doc, doc->root(), "");
+
+  s.name = root.text("name");
+  if (s.name.empty() || s.name.find('/') != std::string::npos || s.name == "." || s.name == "..")
+    root.at("name").fail("must be a non-empty name without '/' (it names the output folder)");
+  s.seed = root.at("seed").as_uint(0, UINT64_MAX);
+  if (options.has_seed) s.seed = options.seed;
+
+  if (auto n = root.get("sim")) {
+    s.sim.quantum_ns = n->number("quantum_ns", s.sim.quantum_ns, 0.001, 1e9);
+    s.sim.max_time_ms = n->number("max_time_ms", s.sim.max_time_ms, 0.001, 1e9);
+    s.sim.power_bin_ns = n->number("power_bin_ns", s.sim.power_bin_ns, 0.001, 1e12);
+  }
+  if (auto n = root.get("firmware")) {
+    s.firmware.app = n->choice("app", s.firmware.app, firmware_app_names());
+    s.firmware.arg0 = static_cast<uint32_t>(n->get("arg0") ? n->at("arg0").as_uint(0, 0xFFFFFFFFull) : 0);
+    s.firmware.arg1 = static_cast<uint32_t>(n->get("arg1") ? n->at("arg1").as_uint(0, 0xFFFFFFFFull) : 0);
+  }
+  if (auto n = root.get("trace")) {
+    s.trace.vcd = n->flag("vcd", s.trace.vcd);
+    s.trace.trace_json = n->flag("trace_json", s.trace.trace_json);
+    s.trace.max_bus_slices =
+        n->get("max_bus_slices") ? n->at("max_bus_slices").as_uint(0, UINT64_MAX) : s.trace.max_bus_slices;
+  }
+  s.memory_map = read_memory_map(root.at("memory_map"));
+
+  Node tech_ref = root.at("tech");
+  if (tech_ref.is_scalar()) {
+    std::string tpath = resolve_relative(s.file, tech_ref.as_string());
+    std::string ttext;
+    try {
+      ttext = read_resolved_file(tpath);
+    } catch (const ConfigError& e) {
+      tech_ref.fail(std::string("cannot read the tech table: ") + e.what());
+    }
+    std::string tlabel = tpath.compare(0, 9, kEmbeddedPrefix) == 0 ? tpath.substr(9) + " (embedded)" : tpath;
+    auto tdoc = Doc::parse(ttext, tlabel);
+    for (const auto& o : tech_overrides) tdoc->apply_override(o);
+    Node troot(tdoc, tdoc->root(), "");
+    s.tech.file = tpath;
+    read_tech(troot, s.tech);
+    check_unknown_keys(troot);
+  } else {
+    s.tech.file = s.file;
+    read_tech(tech_ref, s.tech);
+  }
+  // After the tech table: the chip's read voltage and pulse come from it.
+  if (auto c = root.get("chip"))
+    read_chip(*c, s.chip, s.tech);
+  else
+    read_chip(Node(doc, YAML::Node(YAML::NodeType::Map), "chip"), s.chip, s.tech);
+  check_unknown_keys(root);
+  return s;
+}
+
+}  // namespace cimvp::config

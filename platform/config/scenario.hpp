@@ -1,0 +1,168 @@
+// The scenario: everything a run needs, loaded from YAML into typed structs and validated
+// once at load. Blocks read only these structs, never YAML.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/crossbar/crossbar.hpp"
+#include "platform/config/config_node.hpp"
+
+namespace cimvp::config {
+
+// One entry of the bus address map.
+struct MemoryMapEntry {
+  std::string name;   // instance name, unique (e.g. "tile0")
+  std::string block;  // block kind (sysctl, irq, sram, hostmem, tile, ...)
+  uint64_t base = 0;
+  uint64_t size = 0;
+  int irq = -1;       // interrupt line, -1 if the block has none
+  std::string where;  // file:line:col of the entry, for later errors
+};
+
+// Technology figures of the platform infrastructure. Each number's source is written
+// beside it in the tech YAML (scenarios/tech/*.yaml).
+struct TechHostCpu {
+  double clock_mhz = 500;
+  double cycles_per_access = 4;        // instructions around one load/store
+  double energy_pj_per_cycle = 5;
+  double area_um2 = 0;
+  double leakage_uw = 0;
+};
+struct TechBus {
+  double latency_ns = 1;
+  double energy_pj_per_transaction = 1;
+  double energy_pj_per_byte = 0.1;
+  double area_um2 = 0;
+  double leakage_uw = 0;
+};
+struct TechSram {
+  double latency_ns = 2;
+  double bytes_per_ns = 16;  // bandwidth for bursts
+  double read_pj_per_byte = 1;
+  double write_pj_per_byte = 1;
+  double area_um2_per_kib = 1000;
+  double leakage_uw_per_kib = 0.3;
+};
+struct TechRegisters {
+  double access_ns = 1;
+  double energy_pj_per_access = 0.5;
+  double area_um2 = 0;
+  double leakage_uw = 0;
+};
+// Crossbar tile: array read, drivers, column mux, shift-and-add, buffers.
+struct TechCrossbar {
+  double v_read = 0.2;              // read voltage (V)
+  double t_read_ns = 10;            // read pulse per input cycle
+  double dac_pj_per_row_cycle = 0;  // DAC/driver energy per active row per input cycle
+  double mux_pj_per_conversion = 0; // column mux switching per conversion
+  double shift_add_pj_per_op = 0;   // one shift-and-add of one conversion result
+  double shift_add_ns_per_vector = 0;
+  double buffer_pj_per_byte = 0;    // tile input/output buffers
+  double cell_area_um2 = 0;         // one 1T1R cell
+  double periphery_area_um2 = 0;    // drivers, mux, shift-add, buffers of one tile
+  double array_leakage_uw = 0;
+  double periphery_leakage_uw = 0;
+};
+
+// One ADC type: figures as a function of bits b: x = c0 + c1*b + c2*2^b.
+struct AdcFormula {
+  double c0 = 0, c1 = 0, c2 = 0;
+  double at(int bits) const { return c0 + c1 * bits + c2 * static_cast<double>(1u << bits); }
+};
+struct TechAdcType {
+  AdcFormula energy_pj;  // per conversion
+  AdcFormula time_ns;    // per conversion
+  AdcFormula area_um2;   // per ADC
+  AdcFormula leakage_uw; // per ADC
+};
+struct TechAdc {
+  TechAdcType ideal, sar, flash, qcell;
+  double capture_pj_per_sample = 0;  // high-resolution calibration path
+  double capture_ns_per_sample = 0;
+};
+
+struct Tech {
+  std::string name;
+  std::string file;
+  TechHostCpu host_cpu;
+  TechBus bus;
+  TechSram sram;
+  TechSram hostmem;
+  TechRegisters registers;
+  TechCrossbar crossbar;
+  TechAdc adc;
+};
+
+// The ADC bank of every tile.
+struct AdcParams {
+  std::string mode = "ideal";     // ideal | sar | flash | qcell | qcell_sr
+  int bits = 5;                   // 2..8
+  int share = 8;                  // columns multiplexed per ADC (NeuroSim's numColMuxed)
+  std::string range = "calibrated";  // sar/flash: design full scale or calibrated [min, max]
+  double variation_frac = 0.0;    // Q-cell edge sigma as a fraction of the input range
+  double comparator_offset_frac = 0.0;  // SAR/flash comparator offset sigma, fraction of range
+  int sr_copies = 2;              // ADCs per super-resolution group (2 = pair, 3+ = majority)
+};
+
+// How weights reach the arrays.
+struct ProgramParams {
+  std::string mode = "ideal";  // ideal (one-shot with programming error) | write_verify
+};
+
+// Chip-level parameters shared by all tiles.
+struct ChipParams {
+  crossbar::DeviceParams device;
+  crossbar::MappingParams mapping;
+  AdcParams adc;
+  ProgramParams program;
+};
+
+struct SimParams {
+  double quantum_ns = 1000;   // tlm_quantumkeeper global quantum
+  double max_time_ms = 60000; // a firmware that never exits is stopped here (exit 1)
+  double power_bin_ns = 1000; // power-trace bin width
+};
+
+struct FirmwareParams {
+  std::string app = "selftest";
+  uint32_t arg0 = 0;
+  uint32_t arg1 = 0;
+};
+
+struct TraceParams {
+  bool vcd = true;
+  bool trace_json = true;
+  uint64_t max_bus_slices = 200000;  // beyond this, bus transactions are counted, not sliced
+};
+
+struct Scenario {
+  std::string name;
+  std::string file;  // where it came from ("embedded:scenarios/default.yaml" or a path)
+  uint64_t seed = 1;
+  SimParams sim;
+  FirmwareParams firmware;
+  TraceParams trace;
+  Tech tech;
+  ChipParams chip;
+  std::vector<MemoryMapEntry> memory_map;
+
+  const MemoryMapEntry* find(const std::string& name) const;
+};
+
+struct LoadOptions {
+  std::vector<std::string> overrides;  // --set KEY=VALUE, applied in order
+  bool has_seed = false;               // --seed N
+  uint64_t seed = 0;
+};
+
+// Loads and validates a scenario file (or the embedded default when path is empty).
+// Throws ConfigError with file:line:column and key path on any problem.
+Scenario load_scenario(const std::string& path, const LoadOptions& options = {});
+
+// Firmware applications the platform can boot (validated in firmware.app).
+const std::vector<std::string>& firmware_app_names();
+
+}  // namespace cimvp::config

@@ -1,0 +1,55 @@
+#include "platform/irq/irq_ctrl.hpp"
+
+#include "cimvp/regs.h"
+#include "platform/tracing/tracer.hpp"
+
+namespace cimvp {
+
+IrqCtrl::IrqCtrl(const sc_core::sc_module_name& name, Context& ctx)
+    : RegBlock(name, ctx, CIMVP_BLOCK_IRQ, IRQ_VERSION_VALUE, ctx.scenario.tech.registers.area_um2,
+               ctx.scenario.tech.registers.leakage_uw),
+      lines("line", kLines),
+      cpu_irq("cpu_irq") {
+  using A = RegAccess;
+  regs_.add("NLINES", IRQ_NLINES, kLines, A::RO);
+  regs_.add("PENDING", IRQ_PENDING, 0, A::RO);
+  regs_.add("ENABLE", IRQ_ENABLE, 0, A::RW, {}, [this](uint32_t) { update_output(); });
+  regs_.add("ACK", IRQ_ACK, 0, A::WO, {}, [this](uint32_t v) {
+    regs_.value(IRQ_PENDING) &= ~v;
+    update_output();
+  });
+  regs_.add("RAW", IRQ_RAW, 0, A::RO, [this] { return last_levels_; });
+  regs_.add("SWSET", IRQ_SWSET, 0, A::WO, {}, [this](uint32_t v) {
+    regs_.value(IRQ_PENDING) |= v;
+    update_output();
+  });
+  SC_METHOD(on_lines);
+  for (auto& l : lines) sensitive << l;
+  dont_initialize();
+  cpu_wire_ = ctx.tracer.wire("irq", "cpu_irq", 1);
+  pending_wire_ = ctx.tracer.wire("irq", "pending", 32);
+}
+
+void IrqCtrl::on_lines() {
+  uint32_t levels = 0;
+  for (unsigned i = 0; i < kLines; ++i)
+    if (lines[i].read()) levels |= 1u << i;
+  uint32_t rising = levels & ~last_levels_;
+  last_levels_ = levels;
+  regs_.value(IRQ_PENDING) |= rising;
+  update_output();
+}
+
+void IrqCtrl::update_output() {
+  uint32_t pending = regs_.value(IRQ_PENDING);
+  bool out = (pending & regs_.value(IRQ_ENABLE)) != 0;
+  cpu_irq.write(out);
+  // Register writes arrive with the initiator's offset; line changes at kernel time.
+  sc_core::sc_time at = sc_core::sc_get_current_process_handle().proc_kind() == sc_core::SC_METHOD_PROC_
+                            ? sc_core::sc_time_stamp()
+                            : access_time();
+  ctx_.tracer.set(cpu_wire_, out ? 1 : 0, at);
+  ctx_.tracer.set(pending_wire_, pending, at);
+}
+
+}  // namespace cimvp

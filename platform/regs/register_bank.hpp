@@ -1,0 +1,62 @@
+// Declared registers: each block lists its registers (name, offset, reset, access,
+// callbacks) in one place; decoding, access checks and TLM error statuses live here once.
+#pragma once
+
+#include <tlm>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <ostream>
+#include <string>
+
+namespace cimvp {
+
+enum class RegAccess { RW, RO, WO, W1C };
+
+const char* to_string(RegAccess a);
+
+struct Register {
+  std::string name;
+  uint32_t offset = 0;
+  uint32_t reset = 0;
+  RegAccess access = RegAccess::RW;
+  // Optional: computes the value on read (status, counters). Without it the stored value
+  // is returned.
+  std::function<uint32_t()> on_read;
+  // Optional: called after a write has been applied to the stored value (with the new
+  // value); use it for side effects (start, clear, console output).
+  std::function<void(uint32_t)> on_write;
+  uint32_t value = 0;
+};
+
+class RegisterBank {
+ public:
+  explicit RegisterBank(std::string block_name) : block_(std::move(block_name)) {}
+
+  // Declares a register; offsets must be 4-byte aligned and unique.
+  Register& add(const std::string& name, uint32_t offset, uint32_t reset, RegAccess access,
+                std::function<uint32_t()> on_read = {}, std::function<void(uint32_t)> on_write = {});
+
+  // Restores every register to its reset value.
+  void reset();
+
+  // Decodes one TLM access relative to the block base. Only whole 32-bit aligned accesses
+  // are supported: other lengths/alignments, byte enables and streaming answer with the
+  // matching TLM error status; undefined offsets answer TLM_ADDRESS_ERROR_RESPONSE;
+  // writing RO or reading WO answers TLM_COMMAND_ERROR_RESPONSE.
+  void access(tlm::tlm_generic_payload& gp);
+
+  // Direct access for the model itself (no side effects).
+  uint32_t& value(uint32_t offset);
+  const Register* find(uint32_t offset) const;
+  const std::map<uint32_t, Register>& registers() const { return regs_; }
+
+  void print(std::ostream& os, uint64_t base) const;
+
+ private:
+  std::string block_;
+  std::map<uint32_t, Register> regs_;
+};
+
+}  // namespace cimvp

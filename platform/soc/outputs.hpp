@@ -1,0 +1,28 @@
+// The files a run leaves in its output folder (docs/outputs.md).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "platform/config/scenario.hpp"
+
+namespace cimvp {
+
+struct RunResult;
+class PowerSc;
+
+struct RunOutputs {
+  const config::Scenario* scenario = nullptr;
+  const RunResult* result = nullptr;
+  PowerSc* power = nullptr;
+  std::string console_log;
+  uint64_t bus_transactions = 0;
+  uint64_t cpu_accesses = 0;
+  double end_time_ns = 0;
+};
+
+// Writes summary.json, run.log, power.csv, power.vcd, energy_breakdown.csv,
+// area_breakdown.csv and report.md into dir.
+void write_run_outputs(const std::string& dir, const RunOutputs& out);
+
+}  // namespace cimvp

@@ -1,0 +1,84 @@
+// SoC assembly from the scenario: creates every block of the memory map, the router, the
+// interrupt wiring and the host CPU; runs the simulation; writes the run's outputs.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "platform/config/scenario.hpp"
+#include "platform/core/context.hpp"
+#include "platform/sysctl/sysctl.hpp"
+
+namespace cimvp {
+
+class Router;
+class IrqCtrl;
+class Sysctl;
+class HostCpu;
+class Memory;
+class RegisterBank;
+class Tracer;
+class PowerSc;
+
+struct RunOptions {
+  std::string out_dir;     // empty: no output files (memory-map, dry elaboration)
+  bool echo_console = true;
+};
+
+struct RunResult {
+  int exit_status = 1;          // process exit code: 0 ok, 1 simulation/firmware fault
+  int firmware_exit_code = -1;  // what the firmware wrote to SYSCTL_EXIT (-1 if it did not)
+  std::string error;            // why the run failed, for the user
+  double sim_time_ns = 0;
+  double wall_seconds = 0;
+};
+
+class Soc {
+ public:
+  Soc(const config::Scenario& scenario, const RunOptions& options);
+  ~Soc();
+
+  RunResult run();
+  void print_memory_map(std::ostream& os, bool with_registers) const;
+
+  // For block factories (platform/soc/block_table.cpp) and module tests.
+  Context& context() { return *ctx_; }
+  const std::vector<DiscoveryEntry>& discovery_table() const { return table_; }
+  sc_core::sc_signal<bool>& irq_line(unsigned i) { return *irq_lines_.at(i); }
+  sc_core::sc_signal<bool>& cpu_irq() { return *cpu_irq_; }
+  bool echo_console() const { return options_.echo_console; }
+  Router& router() { return *router_; }
+  Memory* memory(const std::string& name) const;
+
+ private:
+  struct Block {
+    const config::MemoryMapEntry* entry;
+    sc_core::sc_module* module;
+    RegisterBank* regs;  // null for memories
+  };
+
+  void write_outputs(const RunResult& r);
+
+  const config::Scenario& scenario_;
+  RunOptions options_;
+  std::unique_ptr<Tracer> tracer_;
+  std::unique_ptr<PowerSc> power_;
+  std::unique_ptr<Context> ctx_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<HostCpu> cpu_;
+  std::vector<std::unique_ptr<sc_core::sc_module>> modules_;
+  std::vector<Block> blocks_;
+  std::vector<DiscoveryEntry> table_;
+  std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> irq_lines_;
+  std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> unused_irq_;
+  std::unique_ptr<sc_core::sc_signal<bool>> cpu_irq_;
+  Sysctl* sysctl_ = nullptr;
+  IrqCtrl* irq_ = nullptr;
+};
+
+}  // namespace cimvp

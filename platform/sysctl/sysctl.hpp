@@ -1,0 +1,59 @@
+// System control: ID/version, discovery table, console, exit, firmware phase markers,
+// simulated time. The exit register ends the simulation with sc_stop(), never exit().
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "platform/regs/reg_block.hpp"
+
+namespace cimvp {
+
+struct DiscoveryEntry {
+  uint32_t type = 0;
+  uint32_t instance = 0;
+  uint32_t base = 0;
+  uint32_t size = 0;
+  uint32_t irq = 0xFFFFFFFFu;
+};
+
+class Sysctl : public RegBlock {
+ public:
+  Sysctl(const sc_core::sc_module_name& name, Context& ctx, std::vector<DiscoveryEntry> table, bool echo_console);
+
+  bool exited() const { return exited_; }
+  int exit_code() const { return exit_code_; }
+  sc_core::sc_time exit_time() const { return exit_time_; }
+  const std::string& console_log() const { return console_log_; }
+
+  // Phase names for traces (FW_PHASE_* ids).
+  static const char* phase_name(uint32_t id);
+
+ private:
+  void on_console(uint32_t v);
+  void on_exit(uint32_t v);
+  void on_phase_begin(uint32_t id);
+  void on_phase_end(uint32_t id);
+
+  std::vector<DiscoveryEntry> table_;
+  bool echo_console_;
+  std::string line_;
+  std::string console_log_;
+  bool exited_ = false;
+  int exit_code_ = 0;
+  sc_core::sc_time exit_time_;
+  uint64_t latched_time_ns_ = 0;
+
+  struct OpenPhase {
+    uint32_t id;
+    uint32_t arg;
+    sc_core::sc_time start;
+  };
+  std::vector<OpenPhase> open_;
+  int phase_wire_ = -1;
+  int phase_track_ = -1;
+  int console_track_ = -1;
+};
+
+}  // namespace cimvp

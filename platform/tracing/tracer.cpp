@@ -1,0 +1,62 @@
+#include "platform/tracing/tracer.hpp"
+
+#include "platform/trace/chrome_trace.hpp"
+#include "platform/trace/vcd_writer.hpp"
+
+namespace cimvp {
+
+uint64_t to_ps(const sc_core::sc_time& t) {
+  return static_cast<uint64_t>(t.to_seconds() * 1e12 + 0.5);
+}
+
+Tracer::Tracer() = default;
+Tracer::~Tracer() {
+  if (!closed_) close(sc_core::sc_time_stamp());
+}
+
+void Tracer::open(const std::string& vcd_path, const std::string& json_path) {
+  if (!vcd_path.empty()) vcd_ = std::make_unique<trace::VcdWriter>(vcd_path);
+  if (!json_path.empty()) json_ = std::make_unique<trace::ChromeTrace>(json_path);
+}
+
+int Tracer::wire(const std::string& scope, const std::string& name, int width) {
+  return vcd_ ? vcd_->add_wire(scope, name, width) : -1;
+}
+int Tracer::real(const std::string& scope, const std::string& name) {
+  return vcd_ ? vcd_->add_real(scope, name) : -1;
+}
+int Tracer::track(const std::string& process, const std::string& thread) {
+  return json_ ? json_->track(process, thread) : -1;
+}
+
+void Tracer::set(int id, uint64_t value, const sc_core::sc_time& at) {
+  if (vcd_ && id >= 0) vcd_->change(id, to_ps(at), value);
+}
+void Tracer::set_real(int id, double value, const sc_core::sc_time& at) {
+  if (vcd_ && id >= 0) vcd_->change_real(id, to_ps(at), value);
+}
+void Tracer::slice(int track_id, const std::string& name, const std::string& category, const sc_core::sc_time& start,
+                   const sc_core::sc_time& duration, const std::string& args_json) {
+  if (json_ && track_id >= 0) json_->slice(track_id, name, category, to_ps(start), to_ps(duration), args_json);
+}
+void Tracer::instant(int track_id, const std::string& name, const sc_core::sc_time& at) {
+  if (json_ && track_id >= 0) json_->instant(track_id, name, to_ps(at));
+}
+void Tracer::counter(const std::string& name, const std::string& series, double value, const sc_core::sc_time& at) {
+  if (json_) json_->counter(name, series, value, to_ps(at));
+}
+
+void Tracer::flush() {
+  uint64_t now = to_ps(sc_core::sc_time_stamp());
+  if (vcd_) vcd_->flush_before(now);
+  if (json_) json_->flush_before(now);
+}
+
+void Tracer::close(const sc_core::sc_time& end_time) {
+  if (closed_) return;
+  closed_ = true;
+  if (vcd_) vcd_->close(to_ps(end_time));
+  if (json_) json_->close();
+}
+
+}  // namespace cimvp

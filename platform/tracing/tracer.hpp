@@ -1,0 +1,61 @@
+// SystemC-side tracing: signals.vcd and trace.json with explicit timestamps.
+//
+// Under temporal decoupling an initiator runs ahead of the kernel by its local offset, so a
+// value change or slice is recorded at sc_time_stamp() + offset, not when the kernel
+// catches up. Records are buffered and written in time order; flush() (called at
+// synchronisation points) writes everything older than the kernel time, which no later
+// record can precede.
+#pragma once
+
+#include <systemc>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cimvp {
+
+namespace trace {
+class VcdWriter;
+class ChromeTrace;
+}  // namespace trace
+
+class Tracer {
+ public:
+  Tracer();
+  ~Tracer();
+  // Either path may be empty to disable that output.
+  void open(const std::string& vcd_path, const std::string& json_path);
+
+  // Declarations (before the simulation starts).
+  int wire(const std::string& scope, const std::string& name, int width);
+  int real(const std::string& scope, const std::string& name);
+  int track(const std::string& process, const std::string& thread);
+
+  // Records; `at` is an absolute simulated time (use now(offset) for decoupled initiators).
+  void set(int wire_id, uint64_t value, const sc_core::sc_time& at);
+  void set_real(int real_id, double value, const sc_core::sc_time& at);
+  void slice(int track_id, const std::string& name, const std::string& category, const sc_core::sc_time& start,
+             const sc_core::sc_time& duration, const std::string& args_json = "");
+  void instant(int track_id, const std::string& name, const sc_core::sc_time& at);
+  void counter(const std::string& name, const std::string& series, double value, const sc_core::sc_time& at);
+
+  static sc_core::sc_time now(const sc_core::sc_time& local_offset = sc_core::SC_ZERO_TIME) {
+    return sc_core::sc_time_stamp() + local_offset;
+  }
+
+  void flush();                                  // writes records older than sc_time_stamp()
+  void close(const sc_core::sc_time& end_time);  // writes everything and closes the files
+
+  bool vcd_enabled() const { return static_cast<bool>(vcd_); }
+  bool json_enabled() const { return static_cast<bool>(json_); }
+
+ private:
+  std::unique_ptr<trace::VcdWriter> vcd_;
+  std::unique_ptr<trace::ChromeTrace> json_;
+  bool closed_ = false;
+};
+
+uint64_t to_ps(const sc_core::sc_time& t);
+
+}  // namespace cimvp
