@@ -30,12 +30,34 @@ void tile_start(const tile_t *t, const tile_batch_t *b)
     hal_write32(t->base + TILE_CTRL, TILE_CTRL_START);
 }
 
+uint32_t tile_wait_all(const tile_t *const *tiles, uint32_t n, uint32_t *errors)
+{
+    uint32_t remaining = n, failed = 0;
+    /* done[] as a bit set: up to 32 tiles per call per word, handled in words. */
+    uint32_t done[8] = {0};
+    if (n > 256) return n;
+    for (;;) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (done[i >> 5] & (1u << (i & 31))) continue;
+            uint32_t st = hal_read32(tiles[i]->base + TILE_STATUS);
+            if (!(st & TILE_STATUS_DONE)) continue;
+            hal_write32(tiles[i]->base + TILE_CTRL, TILE_CTRL_CLEAR_STATUS);
+            errors[i] = (st & TILE_STATUS_ERROR) ? TILE_STATUS_ERRCODE(st) : TILE_ERR_NONE;
+            if (errors[i]) failed++;
+            done[i >> 5] |= 1u << (i & 31);
+            remaining--;
+        }
+        if (remaining == 0) return failed;
+        /* Every finished tile has been cleared, so the line is high only for new work. */
+        fw_irq_wait(tiles[0]->irq);
+    }
+}
+
 uint32_t tile_wait(const tile_t *t)
 {
-    fw_irq_wait(t->irq);
-    uint32_t st = hal_read32(t->base + TILE_STATUS);
-    hal_write32(t->base + TILE_CTRL, TILE_CTRL_CLEAR_STATUS);
-    return (st & TILE_STATUS_ERROR) ? TILE_STATUS_ERRCODE(st) : TILE_ERR_NONE;
+    uint32_t err = 0;
+    tile_wait_all(&t, 1, &err);
+    return err;
 }
 
 uint32_t tile_run(const tile_t *t, const tile_batch_t *b)

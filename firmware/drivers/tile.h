@@ -26,6 +26,10 @@ typedef struct {
 void tile_start(const tile_t *t, const tile_batch_t *b);
 /* Waits for the tile's interrupt; returns its error code (TILE_ERR_*), 0 on success. */
 uint32_t tile_wait(const tile_t *t);
+/* Waits for n started tiles that may share one interrupt line (they do by default): each
+ * finished tile's status is read into errors[i] (TILE_ERR_*) and cleared, which drops its
+ * share of the line. Returns the number of tiles that reported an error. */
+uint32_t tile_wait_all(const tile_t *const *tiles, uint32_t n, uint32_t *errors);
 /* tile_start + tile_wait. */
 uint32_t tile_run(const tile_t *t, const tile_batch_t *b);
 

@@ -83,7 +83,7 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
   std::vector<MemoryMapEntry> map;
   if (!n.is_sequence()) n.fail("expected a list of {name, block, base, size[, irq]} entries");
   std::set<std::string> names;
-  std::set<int> irqs;
+  std::map<int, std::string> irq_kind;  // line -> block kind using it
   for (std::size_t i = 0; i < n.size(); ++i) {
     Node e = n[i];
     MemoryMapEntry m;
@@ -94,13 +94,28 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
     m.base = e.address("base");
     m.size = e.at("size").as_uint(4, 0x100000000ull);
     m.irq = static_cast<int>(e.integer("irq", -1, -1, 30));
+    // count: N replicates the entry at consecutive bases as <name>0..<name>N-1.
+    const uint64_t count = e.get("count") ? e.at("count").as_uint(1, 4096) : 0;
     if (m.base % 4 != 0) e.at("base").fail("base must be 4-byte aligned");
     if (m.size % 4 != 0) e.at("size").fail("size must be a multiple of 4 bytes");
-    if (m.base + m.size > 0x100000000ull) e.at("size").fail("range runs past the 32-bit bus address space");
-    if (!names.insert(m.name).second) e.at("name").fail("duplicate block name '" + m.name + "'");
-    if (m.irq >= 0 && !irqs.insert(m.irq).second)
-      e.at("irq").fail("interrupt line " + std::to_string(m.irq) + " is already used by another block");
-    map.push_back(m);
+    if (m.base + m.size * (count ? count : 1) > 0x100000000ull)
+      e.at("size").fail("range runs past the 32-bit bus address space");
+    if (m.irq >= 0) {
+      auto it = irq_kind.find(m.irq);
+      if (it != irq_kind.end() && it->second != m.block)
+        e.at("irq").fail("interrupt line " + std::to_string(m.irq) + " is already used by a block of another kind (" +
+                         it->second + "); only blocks of one kind may share a line");
+      irq_kind[m.irq] = m.block;
+    }
+    for (uint64_t r = 0; r < (count ? count : 1); ++r) {
+      MemoryMapEntry c = m;
+      if (count) {
+        c.name = m.name + std::to_string(r);
+        c.base = m.base + r * m.size;
+      }
+      if (!names.insert(c.name).second) e.at("name").fail("duplicate block name '" + c.name + "'");
+      map.push_back(c);
+    }
   }
   // Overlaps: name both entries so the user sees which two collide.
   auto sorted = map;
@@ -331,6 +346,24 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     read_chip(*c, s.chip, s.tech);
   else
     read_chip(Node(doc, YAML::Node(YAML::NodeType::Map), "chip"), s.chip, s.tech);
+  if (auto n = root.get("network")) {
+    s.network.model = resolve_relative(s.file, n->text("model"));
+    s.network.tiles = n->choice("tiles", s.network.tiles, {"memory_map", "auto"});
+    s.network.calibration_percentile = n->number("calibration_percentile", s.network.calibration_percentile, 50, 100);
+    s.network.batch = static_cast<uint32_t>(n->integer("batch", 0, 0, 4096));
+    if (s.firmware.app != "infer") n->fail("a network runs with the infer firmware: set firmware.app: infer");
+  }
+  if (auto n = root.get("dataset")) {
+    auto& d = s.dataset;
+    d.name = n->choice("name", d.name, {"fashion-mnist"});
+    d.dir = n->text("dir", d.dir);
+    d.split = n->choice("split", d.split, {"test", "train"});
+    d.first = static_cast<uint64_t>(n->integer("first", 0, 0, 60000));
+    d.images = static_cast<uint64_t>(n->integer("images", static_cast<int64_t>(d.images), 1, 60000));
+    d.calibration_images =
+        static_cast<uint64_t>(n->integer("calibration_images", static_cast<int64_t>(d.calibration_images), 1, 60000));
+    if (s.network.model.empty()) n->fail("a dataset needs a network section (network.model) to run on");
+  }
   check_unknown_keys(root);
   return s;
 }

@@ -132,6 +132,24 @@ struct FirmwareParams {
   uint32_t arg1 = 0;
 };
 
+// The network flow (docs/network.md): the model the chip runs and how it is compiled.
+struct NetworkParams {
+  std::string model;  // resolved path of the ONNX model ("" = no network); relative to the scenario file
+  std::string tiles = "memory_map";  // memory_map: the tiles listed there; auto: as many as the network needs
+  double calibration_percentile = 99.99;  // activation scale = this percentile / max code (assumption)
+  uint32_t batch = 0;  // images per tile batch; 0 = as many as SRAM holds (at most 64)
+};
+
+// Images the network runs on (Fashion-MNIST IDX files, Debian package dataset-fashion-mnist).
+struct DatasetParams {
+  std::string name = "fashion-mnist";
+  std::string dir = "/usr/share/datasets/fashion-mnist";
+  std::string split = "test";      // test | train: the split inferred
+  uint64_t first = 0;              // first image of the slice
+  uint64_t images = 200;           // images inferred (cimvp run --images N)
+  uint64_t calibration_images = 500;  // training-split images for the activation scales
+};
+
 struct TraceParams {
   bool vcd = true;
   bool trace_json = true;
@@ -147,6 +165,8 @@ struct Scenario {
   TraceParams trace;
   Tech tech;
   ChipParams chip;
+  NetworkParams network;
+  DatasetParams dataset;
   std::vector<MemoryMapEntry> memory_map;
 
   const MemoryMapEntry* find(const std::string& name) const;

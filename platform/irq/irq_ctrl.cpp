@@ -12,7 +12,9 @@ IrqCtrl::IrqCtrl(const sc_core::sc_module_name& name, Context& ctx)
       cpu_irq("cpu_irq") {
   using A = RegAccess;
   regs_.add("NLINES", IRQ_NLINES, kLines, A::RO);
-  regs_.add("PENDING", IRQ_PENDING, 0, A::RO);
+  // PENDING = latched edges and software bits | present levels: a block holds its line
+  // high until the firmware clears the cause at the block (level-sensitive, shareable).
+  regs_.add("PENDING", IRQ_PENDING, 0, A::RO, [this] { return pending(); });
   regs_.add("ENABLE", IRQ_ENABLE, 0, A::RW, {}, [this](uint32_t) { update_output(); });
   regs_.add("ACK", IRQ_ACK, 0, A::WO, {}, [this](uint32_t v) {
     regs_.value(IRQ_PENDING) &= ~v;
@@ -40,8 +42,12 @@ void IrqCtrl::on_lines() {
   update_output();
 }
 
+uint32_t IrqCtrl::pending() const {
+  return const_cast<IrqCtrl*>(this)->regs_.value(IRQ_PENDING) | last_levels_;
+}
+
 void IrqCtrl::update_output() {
-  uint32_t pending = regs_.value(IRQ_PENDING);
+  uint32_t pending = this->pending();
   bool out = (pending & regs_.value(IRQ_ENABLE)) != 0;
   cpu_irq.write(out);
   // Register writes arrive with the initiator's offset; line changes at kernel time.
@@ -50,6 +56,20 @@ void IrqCtrl::update_output() {
                             : access_time();
   ctx_.tracer.set(cpu_wire_, out ? 1 : 0, at);
   ctx_.tracer.set(pending_wire_, pending, at);
+}
+
+IrqOr::IrqOr(const sc_core::sc_module_name& name, const std::vector<sc_core::sc_signal<bool>*>& inputs,
+             sc_core::sc_signal<bool>& output)
+    : sc_core::sc_module(name), inputs_(inputs), output_(output) {
+  SC_METHOD(update);
+  for (auto* s : inputs_) sensitive << *s;
+  dont_initialize();
+}
+
+void IrqOr::update() {
+  bool any = false;
+  for (auto* s : inputs_) any = any || s->read();
+  output_.write(any);
 }
 
 }  // namespace cimvp

@@ -72,6 +72,8 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   s["energy_events"] = events;
   s["bus_transactions"] = static_cast<double>(out.bus_transactions);
   s["cpu_accesses"] = static_cast<double>(out.cpu_accesses);
+  // Network flow metrics (images, accuracy, latency_ns_per_inference, tops, tops_per_w).
+  for (const auto& [k, v] : r.metrics) s[k] = v;
   write_text(dir + "/summary.json", s.dump(2) + "\n");
 
   std::ostringstream md;

@@ -85,12 +85,10 @@ Soc::Soc(const config::Scenario& scenario, const RunOptions& options) : scenario
     router_->map(e.name, e.base, e.size);
     router_->isock.bind(*built.target);
     if (built.irq) {
-      if (e.irq >= 0) {
-        built.irq->bind(*irq_lines_[e.irq]);
-      } else {
-        unused_irq_.push_back(std::make_unique<sc_core::sc_signal<bool>>((e.name + "_irq_unused").c_str()));
-        built.irq->bind(*unused_irq_.back());
-      }
+      // Each block drives its own signal; blocks sharing a line are OR-ed into it.
+      block_irqs_.push_back(std::make_unique<sc_core::sc_signal<bool>>((e.name + "_irq").c_str()));
+      built.irq->bind(*block_irqs_.back());
+      if (e.irq >= 0) line_sources_[e.irq].push_back(block_irqs_.back().get());
     }
     for (auto* m : built.masters) {
       m->bind(router_->tsock);
@@ -102,6 +100,8 @@ Soc::Soc(const config::Scenario& scenario, const RunOptions& options) : scenario
     blocks_.push_back({&e, built.module.get(), built.regs});
     modules_.push_back(std::move(built.module));
   }
+  for (auto& [line, sources] : line_sources_)
+    irq_or_.push_back(std::make_unique<IrqOr>(("irq_or" + std::to_string(line)).c_str(), sources, *irq_lines_[line]));
 }
 
 Soc::~Soc() = default;
@@ -109,6 +109,12 @@ Soc::~Soc() = default;
 Memory* Soc::memory(const std::string& name) const {
   for (const auto& b : blocks_)
     if (b.entry->name == name) return dynamic_cast<Memory*>(b.module);
+  return nullptr;
+}
+
+sc_core::sc_module* Soc::module(const std::string& name) const {
+  for (const auto& b : blocks_)
+    if (b.entry->name == name) return b.module;
   return nullptr;
 }
 
@@ -129,6 +135,7 @@ RunResult Soc::run() {
   auto t0 = std::chrono::steady_clock::now();
   const sc_core::sc_time limit(scenario_.sim.max_time_ms, sc_core::SC_MS);
   try {
+    if (options_.before_start) options_.before_start(*this);
     sc_core::sc_start(limit, sc_core::SC_EXIT_ON_STARVATION);
   } catch (const std::exception& e) {
     r.error = std::string("simulation error: ") + e.what();
@@ -163,6 +170,7 @@ RunResult Soc::run() {
     r.error = "firmware is waiting for an interrupt that nothing will raise (no pending events at " +
               std::to_string(r.sim_time_ns) + " ns)";
   }
+  if (options_.after_run) options_.after_run(*this, r);
   write_outputs(r);
   return r;
 }

@@ -5,6 +5,8 @@
 #include <systemc>
 #include <tlm>
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -17,6 +19,7 @@
 namespace cimvp {
 
 class Router;
+class IrqOr;
 class IrqCtrl;
 class Sysctl;
 class HostCpu;
@@ -25,9 +28,17 @@ class RegisterBank;
 class Tracer;
 class PowerSc;
 
+class Soc;
+struct RunResult;
+
 struct RunOptions {
   std::string out_dir;     // empty: no output files (memory-map, dry elaboration)
   bool echo_console = true;
+  // Network flow (platform/netrun): fills memories and tiles after elaboration, before
+  // sc_start; reads results after the run, before the outputs are written (it may add
+  // metrics and write its own files into out_dir).
+  std::function<void(Soc&)> before_start;
+  std::function<void(Soc&, RunResult&)> after_run;
 };
 
 struct RunResult {
@@ -36,6 +47,8 @@ struct RunResult {
   std::string error;            // why the run failed, for the user
   double sim_time_ns = 0;
   double wall_seconds = 0;
+  // Extra summary.json fields (images, accuracy, latency_ns_per_inference, tops, ...).
+  std::map<std::string, double> metrics;
 };
 
 class Soc {
@@ -54,6 +67,8 @@ class Soc {
   bool echo_console() const { return options_.echo_console; }
   Router& router() { return *router_; }
   Memory* memory(const std::string& name) const;
+  // The module built for a memory-map entry (nullptr if none), e.g. a Tile for the loader.
+  sc_core::sc_module* module(const std::string& name) const;
 
  private:
   struct Block {
@@ -75,7 +90,9 @@ class Soc {
   std::vector<Block> blocks_;
   std::vector<DiscoveryEntry> table_;
   std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> irq_lines_;
-  std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> unused_irq_;
+  std::vector<std::unique_ptr<sc_core::sc_signal<bool>>> block_irqs_;
+  std::map<int, std::vector<sc_core::sc_signal<bool>*>> line_sources_;
+  std::vector<std::unique_ptr<IrqOr>> irq_or_;
   std::unique_ptr<sc_core::sc_signal<bool>> cpu_irq_;
   Sysctl* sysctl_ = nullptr;
   IrqCtrl* irq_ = nullptr;

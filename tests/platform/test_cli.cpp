@@ -1,7 +1,6 @@
 // The command-line contract (DESIGN.md section 5), run as a user would: exit codes and
 // messages of the real `cimvp` binary.
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+#include "tests/support/catch_main_no_sc.hpp"
 
 #include <sys/wait.h>
 
@@ -31,7 +30,7 @@ Result cimvp(const std::string& args) {
 
 }  // namespace
 
-TEST_CASE("--help, --version and unknown commands") {
+TEST_CASE("help and version options and unknown commands") {
   auto h = cimvp("--help");
   CHECK(h.code == 0);
   CHECK_THAT(h.out, Catch::Contains("run [SCENARIO.yaml]"));

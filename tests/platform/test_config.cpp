@@ -1,6 +1,7 @@
 // Scenario loading: every class of bad input names file:line:column and the key path.
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+#include "tests/support/catch_main_no_sc.hpp"
+
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -36,7 +37,8 @@ std::string base_yaml(const std::string& extra_top = "", const std::string& map_
 
 std::string write_tmp(const std::string& text) {
   static int n = 0;
-  std::string path = "test_config_" + std::to_string(n++) + ".yaml";
+  // ctest runs test cases in parallel processes in one folder: the pid keeps files apart.
+  std::string path = "test_config_" + std::to_string(getpid()) + "_" + std::to_string(n++) + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
@@ -99,7 +101,7 @@ TEST_CASE("out-of-range value") {
 TEST_CASE("YAML syntax error gives its line") {
   auto e = error_of("name: t\nseed: [1, 2\nsim: {}\n");
   CHECK_THAT(e, Catch::Contains("YAML syntax error"));
-  CHECK_THAT(e, Catch::Matches(".*test_config_\\d+\\.yaml:[34]:.*"));
+  CHECK_THAT(e, Catch::Matches(".*test_config_\\d+_\\d+\\.yaml:[34]:.*"));
 }
 
 TEST_CASE("overlapping memory-map ranges name both entries") {
@@ -108,16 +110,24 @@ TEST_CASE("overlapping memory-map ranges name both entries") {
   CHECK_THAT(e, Catch::Contains("overlaps 'sram'"));
 }
 
-TEST_CASE("duplicate IRQ lines and misplaced sysctl are rejected") {
+TEST_CASE("count replicates an entry at consecutive bases") {
+  auto s = load_scenario(write_tmp(base_yaml("", "  - {name: buf, block: sram, base: 0x20000000, size: 0x100, count: 3}\n")));
+  REQUIRE(s.find("buf2"));
+  CHECK(s.find("buf0")->base == 0x20000000u);
+  CHECK(s.find("buf2")->base == 0x20000200u);
+  CHECK_FALSE(s.find("buf"));
+}
+
+TEST_CASE("IRQ lines shared across kinds and misplaced sysctl are rejected") {
   CHECK_THAT(error_of(base_yaml("", "  - {name: b, block: sram, base: 0x20000000, size: 0x100, irq: 2}\n"
-                                    "  - {name: c, block: sram, base: 0x30000000, size: 0x100, irq: 2}\n")),
-             Catch::Contains("interrupt line 2 is already used"));
+                                    "  - {name: c, block: hostmem, base: 0x30000000, size: 0x100, irq: 2}\n")),
+             Catch::Contains("interrupt line 2 is already used by a block of another kind"));
   std::string y = base_yaml();
   y.replace(y.find("block: sysctl, base: 0x0"), 24, "block: sysctl, base: 0x4000");
   CHECK_THAT(error_of(y), Catch::Contains("sysctl block must be at base 0x0"));
 }
 
-TEST_CASE("--set overrides: applied, validated, unknown keys named") {
+TEST_CASE("set overrides are applied, validated, unknown keys named") {
   LoadOptions lo;
   lo.overrides = {"sim.quantum_ns=125", "seed=9"};
   auto s = load_scenario(write_tmp(base_yaml()), lo);
@@ -137,7 +147,7 @@ TEST_CASE("--set overrides: applied, validated, unknown keys named") {
   CHECK(s.find("sram")->size == 0x20000u);
 }
 
-TEST_CASE("--set reaches a tech table referenced by path") {
+TEST_CASE("set overrides reach a tech table referenced by path") {
   LoadOptions lo;
   lo.overrides = {"tech.sram.latency_ns=7"};
   auto s = load_scenario("", lo);
@@ -151,7 +161,7 @@ TEST_CASE("--set reaches a tech table referenced by path") {
   }
 }
 
-TEST_CASE("--seed overrides the file's seed") {
+TEST_CASE("the seed option overrides the file seed") {
   LoadOptions lo;
   lo.has_seed = true;
   lo.seed = 77;

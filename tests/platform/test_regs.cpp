@@ -1,6 +1,5 @@
 // Register helper: reset values, access kinds, undefined offsets, TLM error statuses.
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+#include "tests/support/catch_main_no_sc.hpp"
 
 #include <cstring>
 

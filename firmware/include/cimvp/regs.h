@@ -74,15 +74,17 @@
 #define FW_PHASE_MAX       7u
 
 /* ---------------------------------------------------------------------------------------
- * Interrupt controller (irq): one input line per block, edge-latched into PENDING.
+ * Interrupt controller (irq): 32 input lines. PENDING shows a line while its level is high
+ * and also latches rising edges until acknowledged. Blocks of one kind may share a line
+ * (tiles do): after a wake-up the firmware reads each block's status and clears it there.
  * The CPU's interrupt input is OR(PENDING & ENABLE).
  * ------------------------------------------------------------------------------------- */
 #define IRQ_VERSION_VALUE 1u
 #define IRQ_ID      0x000u /* RO  CIMVP_ID(CIMVP_BLOCK_IRQ, 1) */
 #define IRQ_NLINES  0x004u /* RO  number of input lines (<= 32) */
-#define IRQ_PENDING 0x008u /* RO  latched rising edges (and software-set bits) */
+#define IRQ_PENDING 0x008u /* RO  line levels | latched rising edges | software-set bits */
 #define IRQ_ENABLE  0x00Cu /* RW  reset 0 */
-#define IRQ_ACK     0x010u /* W1C clears PENDING bits */
+#define IRQ_ACK     0x010u /* WO  clears latched PENDING bits (a high level stays pending) */
 #define IRQ_RAW     0x014u /* RO  present level of each input line */
 #define IRQ_SWSET   0x018u /* WO  sets PENDING bits (software-triggered interrupt) */
 

@@ -1,0 +1,199 @@
+#include "models/adc/adc_bank.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cimvp/regs.h"
+#include "models/crossbar/tile.hpp"
+#include "platform/tracing/tracer.hpp"
+
+namespace cimvp {
+
+namespace {
+
+uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+float bits_float(uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+uint32_t mode_code(const std::string& m) {
+  if (m == "sar") return ADC_MODE_SAR;
+  if (m == "flash") return ADC_MODE_FLASH;
+  if (m == "qcell") return ADC_MODE_QCELL;
+  if (m == "qcell_sr") return ADC_MODE_QCELL_SR;
+  return ADC_MODE_IDEAL;
+}
+
+}  // namespace
+
+// The converters of one bank for the present register settings.
+class AdcConverters {
+ public:
+  AdcConverters(uint32_t mode, int bits, float lo, float hi) : mode_(mode), bits_(bits), lo_(lo), hi_(hi) {}
+  uint32_t mode() const { return mode_; }
+
+  // In place: digits in, digital output (digits) out.
+  void quantize(float* v, std::size_t n, float full_scale) {
+    if (mode_ == ADC_MODE_IDEAL) return;
+    float lo = lo_, hi = hi_;
+    if (!(hi > lo)) {  // no calibrated range: the design full scale
+      lo = -full_scale;
+      hi = full_scale;
+    }
+    const int levels = 1 << bits_;
+    const float step = (hi - lo) / static_cast<float>(levels - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      float c = std::nearbyint((v[i] - lo) / step);
+      c = std::min(std::max(c, 0.f), static_cast<float>(levels - 1));
+      v[i] = lo + c * step;
+    }
+  }
+
+ private:
+  uint32_t mode_;
+  int bits_;
+  float lo_, hi_;
+};
+
+AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
+    : ctx_(ctx), tile_(tile), name_(name), regs_(name) {
+  const auto& p = ctx.scenario.chip.adc;
+  const auto& map = ctx.scenario.chip.mapping;
+  n_adcs_ = static_cast<unsigned>(std::max(1, map.cols / p.share));
+  levels_.assign(256, 0.f);
+  thresholds_.assign(255, 0.f);
+
+  using A = RegAccess;
+  regs_.add("ADC_MODE", ADC_MODE, mode_code(p.mode), A::RW);
+  regs_.add("ADC_BITS", ADC_BITS, static_cast<uint32_t>(p.bits), A::RW);
+  regs_.add("ADC_RANGE_LO", ADC_RANGE_LO, float_bits(0.f), A::RW);
+  regs_.add("ADC_RANGE_HI", ADC_RANGE_HI, float_bits(0.f), A::RW);
+  regs_.add("ADC_APPLY", ADC_APPLY, 0, A::WO, {}, [this](uint32_t v) {
+    if (v & 1u) apply();
+  });
+  regs_.add("ADC_NADCS", ADC_NADCS, n_adcs_, A::RO);
+  regs_.add("ADC_SHARE", ADC_SHARE, static_cast<uint32_t>(p.share), A::RO);
+  regs_.add("ADC_CAP_ADDR", ADC_CAP_ADDR, 0, A::RW);
+  regs_.add("ADC_CAP_MAX", ADC_CAP_MAX, 0, A::RW);
+  regs_.add("ADC_CAP_DECIM", ADC_CAP_DECIM, 1, A::RW);
+  regs_.add("ADC_CAP_CTRL", ADC_CAP_CTRL, 0, A::RW);
+  regs_.add("ADC_CAP_COUNT", ADC_CAP_COUNT, 0, A::RO);
+  regs_.add("ADC_CAP_SEEN", ADC_CAP_SEEN, 0, A::RO, [this] { return static_cast<uint32_t>(seen_); });
+  regs_.add("ADC_CONV_LO", ADC_CONV_LO, 0, A::RO, [this] { return static_cast<uint32_t>(conversions_); });
+  regs_.add("ADC_CONV_HI", ADC_CONV_HI, 0, A::RO, [this] { return static_cast<uint32_t>(conversions_ >> 32); });
+  regs_.add("ADC_GAPS", ADC_GAPS, 0, A::RO);
+  regs_.add("ADC_OVERLAPS", ADC_OVERLAPS, 0, A::RO);
+  regs_.add("ADC_SR_DISAGREE", ADC_SR_DISAGREE, 0, A::RO);
+  for (unsigned i = 0; i < 256; ++i)
+    regs_.add("ADC_LEVEL" + std::to_string(i), ADC_LEVEL(i), 0, A::RW, [this, i] { return float_bits(levels_[i]); },
+              [this, i](uint32_t v) { levels_[i] = bits_float(v); });
+  for (unsigned i = 0; i < 255; ++i)
+    regs_.add("ADC_THRESH" + std::to_string(i), ADC_THRESH(i), 0, A::RW,
+              [this, i] { return float_bits(thresholds_[i]); }, [this, i](uint32_t v) { thresholds_[i] = bits_float(v); });
+
+  const auto& ty = tech_type();
+  component_ = ctx.power.component(name_, ty.area_um2.at(p.bits) * n_adcs_ * (p.mode == "qcell_sr" ? p.sr_copies : 1),
+                                   ty.leakage_uw.at(p.bits) * n_adcs_);
+  ev_capture_ = ctx.power.event(component_, "capture_sample", ctx.scenario.tech.adc.capture_pj_per_sample);
+  apply();
+}
+
+AdcBank::~AdcBank() = default;
+
+const config::TechAdcType& AdcBank::tech_type() const {
+  const auto& t = ctx_.scenario.tech.adc;
+  const auto& m = ctx_.scenario.chip.adc.mode;
+  if (m == "sar") return t.sar;
+  if (m == "flash") return t.flash;
+  if (m == "qcell" || m == "qcell_sr") return t.qcell;
+  return t.ideal;
+}
+
+double AdcBank::conversion_ns() const { return tech_type().time_ns.at(ctx_.scenario.chip.adc.bits); }
+
+void AdcBank::access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+  regs_.access(gp);
+  delay += sc_core::sc_time(ctx_.scenario.tech.registers.access_ns, sc_core::SC_NS);
+}
+
+void AdcBank::apply() {
+  uint32_t mode = regs_.value(ADC_MODE);
+  int bits = static_cast<int>(regs_.value(ADC_BITS));
+  if (mode > ADC_MODE_QCELL_SR || bits < 2 || bits > 8) {
+    SC_REPORT_WARNING(name_.c_str(), "ADC_APPLY with an invalid mode or bit count; converters unchanged");
+    return;
+  }
+  conv_ = std::make_unique<AdcConverters>(mode, bits, bits_float(regs_.value(ADC_RANGE_LO)),
+                                          bits_float(regs_.value(ADC_RANGE_HI)));
+}
+
+void AdcBank::begin_batch() {
+  captured_.clear();
+}
+
+void AdcBank::convert(Eigen::Ref<Eigen::MatrixXf> analog, const crossbar::AdcContext& c) {
+  // Into digits: the units the firmware calibrates and the level table holds.
+  const float inv = static_cast<float>(1.0 / c.unit_current_ua);
+  analog *= inv;
+  if (regs_.value(ADC_CAP_CTRL) & 1u) {
+    const uint32_t decim = std::max<uint32_t>(1, regs_.value(ADC_CAP_DECIM));
+    const uint64_t cap = regs_.value(ADC_CAP_MAX);
+    uint32_t& count = regs_.value(ADC_CAP_COUNT);
+    for (Eigen::Index j = 0; j < analog.cols(); ++j)
+      for (Eigen::Index i = 0; i < analog.rows(); ++i) {
+        if (seen_++ % decim == 0 && count + captured_.size() < cap) captured_.push_back(analog(i, j));
+      }
+  }
+  conv_->quantize(analog.data(), static_cast<std::size_t>(analog.size()), static_cast<float>(c.full_scale_digits));
+  conversions_ += static_cast<uint64_t>(analog.size());
+}
+
+sc_core::sc_time AdcBank::end_batch(tlm_utils::simple_initiator_socket<Tile>& port, sc_core::sc_time& delay) {
+  if (captured_.empty()) return sc_core::SC_ZERO_TIME;
+  uint32_t& count = regs_.value(ADC_CAP_COUNT);
+  const uint64_t addr = regs_.value(ADC_CAP_ADDR) + static_cast<uint64_t>(count) * 4;
+  const sc_core::sc_time start = delay;
+  const auto* bytes = reinterpret_cast<uint8_t*>(captured_.data());
+  const std::size_t total = captured_.size() * 4;
+  for (std::size_t off = 0; off < total; off += 4096) {
+    tlm::tlm_generic_payload gp;
+    unsigned len = static_cast<unsigned>(std::min<std::size_t>(4096, total - off));
+    gp.set_command(tlm::TLM_WRITE_COMMAND);
+    gp.set_address(addr + off);
+    gp.set_data_ptr(const_cast<uint8_t*>(bytes + off));
+    gp.set_data_length(len);
+    gp.set_streaming_width(len);
+    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    port->b_transport(gp, delay);
+    if (!gp.is_response_ok()) {
+      SC_REPORT_WARNING(name_.c_str(), "capture buffer write got a bus error; capture stopped");
+      regs_.value(ADC_CAP_CTRL) &= ~1u;
+      return delay - start;
+    }
+  }
+  count += static_cast<uint32_t>(captured_.size());
+  delay += sc_core::sc_time(ctx_.scenario.tech.adc.capture_ns_per_sample * static_cast<double>(captured_.size()),
+                            sc_core::SC_NS);
+  ctx_.power.report(ev_capture_, captured_.size(), sc_core::sc_time_stamp() + start);
+  return delay - start;
+}
+
+void AdcBank::account(uint64_t conversions, const sc_core::sc_time& start, const sc_core::sc_time& duration) {
+  const double pj = tech_type().energy_pj.at(ctx_.scenario.chip.adc.bits) * static_cast<double>(conversions) *
+                    (ctx_.scenario.chip.adc.mode == "qcell_sr" ? ctx_.scenario.chip.adc.sr_copies : 1);
+  ctx_.power.energy(component_, pj, start, duration);
+}
+
+std::size_t AdcBank::qcell_devices() const { return 0; }
+double AdcBank::qcell_target_us(std::size_t, unsigned) const { return 0; }
+bool AdcBank::set_qcell_conductance(std::size_t, unsigned, double) { return false; }
+void AdcBank::finish_qcell_programming() {}
+
+}  // namespace cimvp
