@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <unistd.h>
@@ -15,8 +16,12 @@
 #include "models/adc/lloyd_max_cli.hpp"
 #define CIMVP_HAVE_LLOYD_MAX 1
 #endif
+#include "platform/compiler/compiler.hpp"
 #include "platform/config/scenario.hpp"
 #include "platform/cpu/host_cpu.hpp"
+#include "platform/netrun/netrun.hpp"
+#include "platform/onnx/onnx_import.hpp"
+#include "platform/onnx/tensor_io.hpp"
 #include "platform/soc/soc.hpp"
 
 namespace po = boost::program_options;
@@ -35,6 +40,8 @@ const char* kUsage =
     "  run [SCENARIO.yaml]   simulate the chip running its firmware (default: the embedded\n"
     "                        default scenario) and write outputs to out/<scenario>/\n"
     "  lloyd-max             Lloyd-Max quantiser of a sample file (thresholds, levels, MSE)\n"
+    "  compile MODEL.onnx    compile a network for the chip into a network image (--out NET.cimnet)\n"
+    "  infer                 run a model on the chip's data path for one tensor (--model, --input, --output)\n"
     "  memory-map [SCENARIO] print the bus address map (and registers with --registers)\n"
     "\n"
     "  cimvp COMMAND --help  help for one command\n"
@@ -51,8 +58,25 @@ struct Quiet {
   bool on = false;
 };
 
+// One line per report: firmware console lines (the system-control block's INFO reports)
+// go to stdout as "fw| ...", everything else to stderr with its severity and source.
+void report_handler(const sc_core::sc_report& rep, const sc_core::sc_actions& actions) {
+  using namespace sc_core;
+  if (actions & SC_DISPLAY) {
+    const std::string type = rep.get_msg_type();
+    if (rep.get_severity() == SC_INFO && type == "sysctl") {
+      std::cout << "fw| " << rep.get_msg() << "\n";
+    } else if (type.rfind("/OSCI/SystemC", 0) != 0 || rep.get_severity() > SC_INFO) {
+      static const char* sev[] = {"info", "warning", "error", "fatal"};
+      std::cerr << "cimvp: " << sev[rep.get_severity()] << ": " << type << ": " << rep.get_msg() << "\n";
+    }
+  }
+  sc_report_handler::default_handler(rep, actions & ~SC_DISPLAY);
+}
+
 void configure_reports(bool quiet) {
   using namespace sc_core;
+  sc_report_handler::set_handler(report_handler);
   // Firmware console and block messages are SC_INFO; --quiet keeps only errors.
   sc_report_handler::set_actions(SC_INFO, quiet ? SC_DO_NOTHING : SC_DISPLAY);
   sc_report_handler::set_actions(SC_WARNING, quiet ? SC_LOG : SC_DISPLAY | SC_LOG);
@@ -97,10 +121,35 @@ int cmd_run(const std::vector<std::string>& args) {
     lo.has_seed = true;
     lo.seed = seed;
   }
-  if (vm.count("images"))
-    return usage_error("--images: this build's scenarios run no dataset yet (the network flow is not built)");
+  if (vm.count("images")) lo.overrides.push_back("dataset.images=" + std::to_string(images));
   auto scenario = cimvp::config::load_scenario(positional.empty() ? "" : positional[0], lo);
   if (out_dir.empty()) out_dir = "out/" + scenario.name;
+  if (vm.count("images") && scenario.network.model.empty())
+    return usage_error("--images: scenario '" + scenario.name + "' runs no network (add a network: section)");
+  if (!scenario.network.model.empty()) {
+    // The network flow: compile, load the dataset slice, run `infer`, score.
+    cimvp::RunOptions ro;
+    ro.out_dir = out_dir;
+    ro.echo_console = !quiet;
+    cimvp::RunResult r;
+    try {
+      r = cimvp::netrun::run_scenario(scenario, ro, !quiet && isatty(2));
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "cimvp: error: " << e.what() << "\n";
+      return 2;
+    }
+    if (!r.error.empty()) std::cerr << "cimvp: " << r.error << "\n";
+    if (!quiet) {
+      std::cerr << "cimvp: scenario '" << scenario.name << "' " << (r.exit_status == 0 ? "passed" : "FAILED");
+      if (r.metrics.count("accuracy"))
+        std::cerr << ": accuracy " << r.metrics["accuracy"] * 100.0 << "% on " << r.metrics["images"] << " "
+                  << scenario.dataset.split << " images, " << r.metrics["latency_ns_per_inference"]
+                  << " ns simulated per inference";
+      std::cerr << "; " << r.sim_time_ns << " ns simulated in " << r.wall_seconds << " s; outputs in " << out_dir
+                << "/\n";
+    }
+    return r.exit_status;
+  }
 
   cimvp::RunOptions ro;
   ro.out_dir = out_dir;
@@ -113,6 +162,110 @@ int cmd_run(const std::vector<std::string>& args) {
               << ": firmware exit " << r.firmware_exit_code << ", " << r.sim_time_ns << " ns simulated in "
               << r.wall_seconds << " s; outputs in " << out_dir << "/\n";
   return r.exit_status;
+}
+
+int cmd_compile(const std::vector<std::string>& args) {
+  po::options_description opts("cimvp compile MODEL.onnx [--scenario S] --out NET.cimnet");
+  std::string scenario_path, out;
+  std::vector<std::string> sets;
+  opts.add_options()("help,h", "this help")("scenario", po::value(&scenario_path),
+                                            "chip to compile for (default: the embedded default scenario)")(
+      "out", po::value(&out), "network image to write")("set", po::value(&sets)->composing(),
+                                                         "override a scenario key: --set a.b.c=VALUE")(
+      "calibration", po::value<std::string>(),
+      "calibration inputs (.pb/.npy [n,...]); default: Fashion-MNIST training images for 1x28x28 models");
+  po::options_description hidden;
+  std::vector<std::string> positional;
+  hidden.add_options()("model", po::value(&positional));
+  po::positional_options_description pos;
+  pos.add("model", -1);
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nWrites the network image (docs/network-image.md) and prints the tile mapping.\n";
+    return 0;
+  }
+  if (positional.size() != 1) return usage_error("compile takes exactly one MODEL.onnx");
+  if (out.empty()) return usage_error("compile needs --out NET.cimnet");
+  configure_reports(true);
+  try {
+    cimvp::config::LoadOptions lo;
+    lo.overrides = sets;
+    auto sc = cimvp::config::load_scenario(scenario_path, lo);
+    auto g = cimvp::nn::load_onnx(positional[0]);
+    auto opt = cimvp::netrun::compile_options(sc);
+    if (sc.network.model.empty()) opt.tiles_available = cimvp::netrun::tile_count(sc) ? opt.tiles_available : -1;
+    if (vm.count("calibration")) {
+      opt.calibration = cimvp::nn::read_tensor(vm["calibration"].as<std::string>());
+    } else {
+      const auto& in = g.inputs.at(0);
+      if (!(in.shape.size() == 4 && in.shape[1] == 1 && in.shape[2] == 28 && in.shape[3] == 28))
+        return usage_error("compile: model input is not 1x28x28 images; give --calibration X.npy (training data)");
+      opt.calibration = cimvp::compiler::fashion_mnist_calibration(sc.dataset.calibration_images, sc.dataset.dir);
+    }
+    auto net = cimvp::compiler::compile(g, opt);
+    auto bytes = cimvp::compiler::serialize(net);
+    std::ofstream f(out, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!f) {
+      std::cerr << "cimvp: error: " << out << ": cannot write\n";
+      return 2;
+    }
+    std::cout << "compiled " << positional[0] << ": " << net.layers.size() << " layers on " << net.tiles.size()
+              << " tiles, batch " << net.header.batch << ", " << bytes.size() << " bytes -> " << out << "\n";
+    for (const auto& n : net.notes) std::cout << "  " << n << "\n";
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "cimvp: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::runtime_error& e) {  // does not fit the chip: a usage problem too
+    std::cerr << "cimvp: error: " << e.what() << "\n";
+    return 2;
+  }
+}
+
+int cmd_infer(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "cimvp infer --model MODEL.onnx --input X.pb|X.npy --output Y.pb|Y.npy [--scenario S] [--ideal]");
+  std::string scenario_path, model, input, output;
+  std::vector<std::string> sets;
+  opts.add_options()("help,h", "this help")("model", po::value(&model), "ONNX model")(
+      "input", po::value(&input), "input tensor (.pb TensorProto or .npy float32), batch dimension first")(
+      "output", po::value(&output), "output tensor to write (.pb or .npy)")(
+      "scenario", po::value(&scenario_path), "chip (default: the embedded default scenario)")(
+      "set", po::value(&sets)->composing(), "override a scenario key")(
+      "ideal", "quantisation and noise off: float conductances, ideal ADC, 16-bit weights, 24-bit inputs")(
+      "quiet", "print errors only");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(opts).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << opts << "\nRuns the firmware, tiles and post-processing of the chip on the input (docs/network.md).\n";
+    return 0;
+  }
+  if (model.empty() || input.empty() || output.empty()) return usage_error("infer needs --model, --input and --output");
+  configure_reports(true);
+  cimvp::nn::Tensor y;
+  cimvp::RunResult r;
+  try {
+    cimvp::config::LoadOptions lo;
+    lo.overrides = sets;
+    auto sc = cimvp::config::load_scenario(scenario_path, lo);
+    auto g = cimvp::nn::load_onnx(model);
+    auto x = cimvp::nn::read_tensor(input);
+    y = cimvp::netrun::infer_tensor(g, x, sc, vm.count("ideal") != 0, &r);
+    cimvp::nn::write_tensor(output, y);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "cimvp: error: " << e.what() << "\n";
+    return 2;
+  }
+  if (!vm.count("quiet"))
+    std::cerr << "cimvp: infer " << cimvp::nn::shape_str(y.shape) << " -> " << output << " (" << r.sim_time_ns
+              << " ns simulated, " << r.wall_seconds << " s)\n";
+  return 0;
 }
 
 int cmd_memory_map(const std::vector<std::string>& args) {
@@ -166,6 +319,8 @@ int sc_main(int argc, char* argv[]) {
     }
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "memory-map") return cmd_memory_map(rest);
+    if (cmd == "compile") return cmd_compile(rest);
+    if (cmd == "infer") return cmd_infer(rest);
 #ifdef CIMVP_HAVE_LLOYD_MAX
     if (cmd == "lloyd-max") return cimvp::adc::run_lloyd_max_cli(rest, std::cin, std::cout, std::cerr);
 #endif

@@ -13,6 +13,9 @@
 
 namespace cimvp_test {
 
+// libsystemc prints its banner before sc_main runs: switch it off at static-init time.
+inline const int kNoBanner = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+
 inline std::vector<std::string>& sc_problems() {
   static std::vector<std::string> p;
   return p;
