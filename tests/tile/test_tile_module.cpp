@@ -150,6 +150,11 @@ TEST_CASE("a batch computes the exact integer dot product, raises the IRQ and co
 
 TEST_CASE("misconfiguration sets an error code and raises the IRQ, never crashes") {
   auto& b = bench();
+  // ctest runs each case in its own process: this one programs its own weights.
+  Eigen::MatrixXi codes = Eigen::MatrixXi::Constant(40, 5, 3);
+  b.tile.load_block(cimvp::crossbar::map_codes(codes, b.scenario.chip.mapping, b.scenario.chip.device));
+  b.init.w32(kTile + TILE_K, 40);
+  b.init.w32(kTile + TILE_N, 5);
   auto run_expect = [&](uint32_t code) {
     b.init.w32(kTile + TILE_CTRL, TILE_CTRL_START);
     sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_MS));
@@ -160,6 +165,13 @@ TEST_CASE("misconfiguration sets an error code and raises the IRQ, never crashes
     b.init.w32(kTile + TILE_CTRL, TILE_CTRL_CLEAR_STATUS);
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
   };
+  b.init.w32(kTile + TILE_NVEC, 2);
+  b.init.w32(kTile + TILE_IN_ADDR, kSram + 0x100);
+  b.init.w32(kTile + TILE_IN_STRIDE, 40);
+  b.init.w32(kTile + TILE_OUT_ADDR, kSram + 0x4000);
+  b.init.w32(kTile + TILE_OUT_STRIDE, 20);
+  run_expect(TILE_ERR_NOT_PROGRAMMED);
+  b.tile.program_ideal();
   b.init.w32(kTile + TILE_NVEC, 0);
   run_expect(TILE_ERR_NVEC_ZERO);
   b.init.w32(kTile + TILE_NVEC, 2);
