@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "cimvp/regs.h"
+#include "models/adc/adc_core.hpp"
 #include "models/crossbar/tile.hpp"
 #include "platform/tracing/tracer.hpp"
 
@@ -33,33 +34,15 @@ uint32_t mode_code(const std::string& m) {
 
 }  // namespace
 
-// The converters of one bank for the present register settings.
+// The converters of one bank for the present register settings, built on the pure core.
 class AdcConverters {
  public:
-  AdcConverters(uint32_t mode, int bits, float lo, float hi) : mode_(mode), bits_(bits), lo_(lo), hi_(hi) {}
-  uint32_t mode() const { return mode_; }
-
-  // In place: digits in, digital output (digits) out.
-  void quantize(float* v, std::size_t n, float full_scale) {
-    if (mode_ == ADC_MODE_IDEAL) return;
-    float lo = lo_, hi = hi_;
-    if (!(hi > lo)) {  // no calibrated range: the design full scale
-      lo = -full_scale;
-      hi = full_scale;
-    }
-    const int levels = 1 << bits_;
-    const float step = (hi - lo) / static_cast<float>(levels - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      float c = std::nearbyint((v[i] - lo) / step);
-      c = std::min(std::max(c, 0.f), static_cast<float>(levels - 1));
-      v[i] = lo + c * step;
-    }
-  }
-
- private:
-  uint32_t mode_;
-  int bits_;
-  float lo_, hi_;
+  std::unique_ptr<adc::Adc> adc;
+  adc::QCellAdc* qcell = nullptr;   // plain Q-cell mode
+  adc::QCellSrAdc* sr = nullptr;    // super-resolution mode
+  adc::ConversionStats stats;
+  std::vector<float> scratch;
+  std::vector<std::vector<double>> pending_g;  // Q-cell conductances written by progctl, per copy
 };
 
 AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
@@ -88,9 +71,17 @@ AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
   regs_.add("ADC_CAP_SEEN", ADC_CAP_SEEN, 0, A::RO, [this] { return static_cast<uint32_t>(seen_); });
   regs_.add("ADC_CONV_LO", ADC_CONV_LO, 0, A::RO, [this] { return static_cast<uint32_t>(conversions_); });
   regs_.add("ADC_CONV_HI", ADC_CONV_HI, 0, A::RO, [this] { return static_cast<uint32_t>(conversions_ >> 32); });
-  regs_.add("ADC_GAPS", ADC_GAPS, 0, A::RO);
-  regs_.add("ADC_OVERLAPS", ADC_OVERLAPS, 0, A::RO);
-  regs_.add("ADC_SR_DISAGREE", ADC_SR_DISAGREE, 0, A::RO);
+  regs_.add("ADC_GAPS", ADC_GAPS, 0, A::RO, [this] { return static_cast<uint32_t>(conv_->stats.gaps); });
+  regs_.add("ADC_OVERLAPS", ADC_OVERLAPS, 0, A::RO, [this] { return static_cast<uint32_t>(conv_->stats.overlaps); });
+  regs_.add("ADC_SR_DISAGREE", ADC_SR_DISAGREE, 0, A::RO,
+            [this] { return static_cast<uint32_t>(conv_->stats.disagreements); });
+  for (unsigned i = 0; i < 512; ++i)
+    regs_.add("ADC_EDGE" + std::to_string(i), ADC_EDGE(i), 0, A::RO, [this, i] {
+      const adc::QCellAdc* q = conv_->qcell ? conv_->qcell : conv_->sr ? &conv_->sr->copies().front() : nullptr;
+      if (!q) return float_bits(0.f);
+      auto e = q->achieved_edges();
+      return float_bits(i < e.size() ? static_cast<float>(e[i]) : 0.f);
+    });
   for (unsigned i = 0; i < 256; ++i)
     regs_.add("ADC_LEVEL" + std::to_string(i), ADC_LEVEL(i), 0, A::RW, [this, i] { return float_bits(levels_[i]); },
               [this, i](uint32_t v) { levels_[i] = bits_float(v); });
@@ -123,15 +114,80 @@ void AdcBank::access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
   delay += sc_core::sc_time(ctx_.scenario.tech.registers.access_ns, sc_core::SC_NS);
 }
 
+double AdcBank::design_full_scale() const {
+  // The converters' design range: every row at its largest digit (the layer-independent
+  // full scale a fixed ADC is built for), in digits.
+  const auto& m = ctx_.scenario.chip.mapping;
+  return static_cast<double>(m.rows) * ((1 << m.cell_bits) - 1) * ((1 << m.dac_bits) - 1);
+}
+
 void AdcBank::apply() {
-  uint32_t mode = regs_.value(ADC_MODE);
-  int bits = static_cast<int>(regs_.value(ADC_BITS));
+  const auto& p = ctx_.scenario.chip.adc;
+  const uint32_t mode = regs_.value(ADC_MODE);
+  const int bits = static_cast<int>(regs_.value(ADC_BITS));
   if (mode > ADC_MODE_QCELL_SR || bits < 2 || bits > 8) {
     SC_REPORT_WARNING(name_.c_str(), "ADC_APPLY with an invalid mode or bit count; converters unchanged");
     return;
   }
-  conv_ = std::make_unique<AdcConverters>(mode, bits, bits_float(regs_.value(ADC_RANGE_LO)),
-                                          bits_float(regs_.value(ADC_RANGE_HI)));
+  // Range: the firmware's calibrated [lo, hi] when it wrote one (and the scenario asks for
+  // calibrated ranges), else the design full scale.
+  double lo = bits_float(regs_.value(ADC_RANGE_LO)), hi = bits_float(regs_.value(ADC_RANGE_HI));
+  if (p.range == "design" || !(hi > lo)) {
+    auto r = adc::full_scale_range(design_full_scale());
+    lo = r.lo;
+    hi = r.hi;
+  }
+  const uint64_t seed = ctx_.seed_for(name_) ^ (0x9E3779B97F4A7C15ull * ++applies_);
+  auto c = std::make_unique<AdcConverters>();
+  try {
+    if (mode == ADC_MODE_IDEAL) {
+      c->adc = std::make_unique<adc::IdealAdc>();
+    } else if (mode == ADC_MODE_SAR || mode == ADC_MODE_FLASH) {
+      c->adc = std::make_unique<adc::UniformAdc>(mode == ADC_MODE_SAR ? adc::AdcKind::Sar : adc::AdcKind::Flash, bits,
+                                                 lo, hi, p.comparator_offset_frac * (hi - lo), seed);
+    } else {
+      const std::size_t L = std::size_t{1} << bits;
+      adc::QCellDesign d;
+      d.bits = bits;
+      d.thresholds.assign(thresholds_.begin(), thresholds_.begin() + static_cast<long>(L - 1));
+      d.levels.assign(levels_.begin(), levels_.begin() + static_cast<long>(L));
+      d.transfer.v_lo = lo;
+      d.transfer.v_hi = hi;
+      d.transfer.g_min_us = ctx_.scenario.chip.device.g_min_us;
+      d.transfer.g_max_us = ctx_.scenario.chip.device.g_max_us;
+      try {
+        d.validate();
+      } catch (const std::invalid_argument&) {
+        // No calibration written yet: evenly spaced thresholds over the range.
+        d = adc::QCellDesign::uniform(bits, lo, hi);
+        d.transfer.g_min_us = ctx_.scenario.chip.device.g_min_us;
+        d.transfer.g_max_us = ctx_.scenario.chip.device.g_max_us;
+      }
+      const unsigned copies = mode == ADC_MODE_QCELL_SR ? static_cast<unsigned>(p.sr_copies) : 1u;
+      std::vector<adc::QCellAdc> qs;
+      for (unsigned k = 0; k < copies; ++k) {
+        adc::QCellAdc q(d);
+        // Direct path: device error as a fraction of the range. Write-verify through the
+        // programming controller replaces it with the achieved conductances.
+        if (p.variation_frac > 0) q.apply_range_fraction_variation(p.variation_frac, splitmix64(seed + k));
+        qs.push_back(std::move(q));
+      }
+      if (mode == ADC_MODE_QCELL) {
+        auto q = std::make_unique<adc::QCellAdc>(std::move(qs.front()));
+        c->qcell = q.get();
+        c->adc = std::move(q);
+      } else {
+        auto sr = std::make_unique<adc::QCellSrAdc>(std::move(qs));
+        c->sr = sr.get();
+        c->adc = std::move(sr);
+      }
+    }
+  } catch (const std::invalid_argument& e) {
+    SC_REPORT_WARNING(name_.c_str(), (std::string("ADC_APPLY rejected: ") + e.what() + "; converters unchanged").c_str());
+    return;
+  }
+  if (conv_) c->stats = conv_->stats;  // statistics count over the bank's lifetime
+  conv_ = std::move(c);
 }
 
 void AdcBank::begin_batch() {
@@ -151,8 +207,11 @@ void AdcBank::convert(Eigen::Ref<Eigen::MatrixXf> analog, const crossbar::AdcCon
         if (seen_++ % decim == 0 && count + captured_.size() < cap) captured_.push_back(analog(i, j));
       }
   }
-  conv_->quantize(analog.data(), static_cast<std::size_t>(analog.size()), static_cast<float>(c.full_scale_digits));
-  conversions_ += static_cast<uint64_t>(analog.size());
+  const std::size_t n = static_cast<std::size_t>(analog.size());
+  conv_->scratch.resize(n);
+  conv_->adc->quantize(analog.data(), conv_->scratch.data(), nullptr, n, &conv_->stats);
+  std::memcpy(analog.data(), conv_->scratch.data(), n * sizeof(float));
+  conversions_ += n;
 }
 
 sc_core::sc_time AdcBank::end_batch(tlm_utils::simple_initiator_socket<Tile>& port, sc_core::sc_time& delay) {
@@ -191,9 +250,50 @@ void AdcBank::account(uint64_t conversions, const sc_core::sc_time& start, const
   ctx_.power.energy(component_, pj, start, duration);
 }
 
-std::size_t AdcBank::qcell_devices() const { return 0; }
-double AdcBank::qcell_target_us(std::size_t, unsigned) const { return 0; }
-bool AdcBank::set_qcell_conductance(std::size_t, unsigned, double) { return false; }
-void AdcBank::finish_qcell_programming() {}
+std::vector<adc::QCellAdc*> AdcBank::qcell_copies() {
+  if (conv_->qcell) return {conv_->qcell};
+  std::vector<adc::QCellAdc*> v;
+  if (conv_->sr)
+    for (auto& q : conv_->sr->copies()) v.push_back(&q);
+  return v;
+}
+
+std::size_t AdcBank::qcell_devices() const {
+  auto copies = const_cast<AdcBank*>(this)->qcell_copies();
+  return copies.empty() ? 0 : copies.front()->devices();
+}
+
+unsigned AdcBank::qcell_copy_count() const { return static_cast<unsigned>(const_cast<AdcBank*>(this)->qcell_copies().size()); }
+
+double AdcBank::qcell_target_us(std::size_t device, unsigned copy) const {
+  auto copies = const_cast<AdcBank*>(this)->qcell_copies();
+  return copies.at(copy)->target_conductances_us().at(device);
+}
+
+bool AdcBank::set_qcell_conductance(std::size_t device, unsigned copy, double g_us) {
+  auto copies = qcell_copies();
+  if (copy >= copies.size() || device >= copies[copy]->devices()) return false;
+  auto& pending = conv_->pending_g;
+  if (pending.size() != copies.size()) {
+    pending.clear();
+    for (auto* q : copies) {
+      // Start from what the devices hold now, so a partial table keeps the rest.
+      std::vector<double> g;
+      for (double e : q->achieved_edges()) g.push_back(q->design().transfer.conductance_for_edge(
+          std::min(std::max(e, q->design().transfer.v_lo), q->design().transfer.v_hi)));
+      pending.push_back(std::move(g));
+    }
+  }
+  pending[copy][device] = g_us;
+  return true;
+}
+
+void AdcBank::finish_qcell_programming() {
+  auto copies = qcell_copies();
+  if (conv_->pending_g.size() != copies.size()) return;
+  for (std::size_t k = 0; k < copies.size(); ++k) copies[k]->set_achieved_conductances_us(conv_->pending_g[k]);
+  if (conv_->sr) conv_->sr->rebuild();
+  conv_->pending_g.clear();
+}
 
 }  // namespace cimvp

@@ -22,7 +22,10 @@
 namespace cimvp {
 
 class Tile;
-class AdcConverters;  // adapter onto the pure ADC core (adc_bank.cpp)
+class AdcConverters;  // the pure-core converters for the present settings (adc_bank.cpp)
+namespace adc {
+class QCellAdc;
+}
 
 class AdcBank : public crossbar::AdcStage {
  public:
@@ -48,13 +51,16 @@ class AdcBank : public crossbar::AdcStage {
 
   // Q-cell memristors of the bank, for the programming controller: 2 per Q-cell (lower,
   // upper edge), 2^bits Q-cells per ADC copy; `copy` 1 is the SR partner.
-  std::size_t qcell_devices() const;
+  std::size_t qcell_devices() const;  // per copy
+  unsigned qcell_copy_count() const;
   double qcell_target_us(std::size_t device, unsigned copy) const;
   bool set_qcell_conductance(std::size_t device, unsigned copy, double g_us);
   void finish_qcell_programming();
 
  private:
   void apply();  // ADC_APPLY: rebuild the converters from the register windows
+  double design_full_scale() const;
+  std::vector<adc::QCellAdc*> qcell_copies();
   const config::TechAdcType& tech_type() const;
 
   Context& ctx_;
@@ -66,6 +72,7 @@ class AdcBank : public crossbar::AdcStage {
   std::vector<float> thresholds_;  // ADC_THRESH window
   std::unique_ptr<AdcConverters> conv_;
   uint64_t conversions_ = 0;
+  uint64_t applies_ = 0;
 
   // Capture of raw pre-ADC samples (in digits, before conversion).
   std::vector<float> captured_;
