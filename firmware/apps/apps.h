@@ -5,5 +5,6 @@
 
 int fw_app_selftest(void);
 int fw_app_bus_fault(void);
+int fw_app_infer(void);
 
 #endif

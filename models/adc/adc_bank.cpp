@@ -75,6 +75,9 @@ AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
   regs_.add("ADC_OVERLAPS", ADC_OVERLAPS, 0, A::RO, [this] { return static_cast<uint32_t>(conv_->stats.overlaps); });
   regs_.add("ADC_SR_DISAGREE", ADC_SR_DISAGREE, 0, A::RO,
             [this] { return static_cast<uint32_t>(conv_->stats.disagreements); });
+  regs_.add("ADC_GMIN", ADC_GMIN, float_bits(static_cast<float>(ctx.scenario.chip.device.g_min_us)), A::RO);
+  regs_.add("ADC_GMAX", ADC_GMAX, float_bits(static_cast<float>(ctx.scenario.chip.device.g_max_us)), A::RO);
+  regs_.add("ADC_SR_COPIES", ADC_SR_COPIES, 0, A::RO, [this] { return qcell_copy_count(); });
   for (unsigned i = 0; i < 512; ++i)
     regs_.add("ADC_EDGE" + std::to_string(i), ADC_EDGE(i), 0, A::RO, [this, i] {
       const adc::QCellAdc* q = conv_->qcell ? conv_->qcell : conv_->sr ? &conv_->sr->copies().front() : nullptr;

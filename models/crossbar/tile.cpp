@@ -80,7 +80,7 @@ void Tile::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
 
 uint32_t Tile::fail(uint32_t code) {
   regs_.value(TILE_STATUS) = TILE_STATUS_DONE | TILE_STATUS_ERROR | (code << 8);
-  irq.write(true);
+  irq_src_.set(true);
   return code;
 }
 
@@ -92,14 +92,14 @@ void Tile::on_ctrl(uint32_t v) {
   }
   if (v & TILE_CTRL_CLEAR_STATUS) {
     regs_.value(TILE_STATUS) &= TILE_STATUS_BUSY;
-    irq.write(false);
+    irq_src_.set(false);
   }
   if (v & TILE_CTRL_START) {
     if (regs_.value(TILE_STATUS) & TILE_STATUS_BUSY) {
       fail(TILE_ERR_BUSY);
       return;
     }
-    irq.write(false);
+    irq_src_.set(false);
     regs_.value(TILE_STATUS) = TILE_STATUS_BUSY;
     // The batch starts when the register write lands: kernel time + the CPU's offset.
     start_.notify(access_time() - sc_core::sc_time_stamp());
@@ -216,7 +216,7 @@ void Tile::run() {
     ctx_.tracer.slice(track_, "batch", "tile", t0, total, args.str());
     ctx_.tracer.set(busy_wire_, 0, sc_core::sc_time_stamp());
     regs_.value(TILE_STATUS) = TILE_STATUS_DONE;
-    irq.write(true);
+    irq_src_.set(true);
   }
 }
 

@@ -15,6 +15,7 @@
 #include "models/adc/adc_bank.hpp"
 #include "models/crossbar/crossbar.hpp"
 #include "platform/config/scenario.hpp"
+#include "platform/irq/irq_source.hpp"
 #include "platform/regs/reg_block.hpp"
 
 namespace cimvp {
@@ -53,6 +54,7 @@ class Tile : public RegBlock {
   std::unique_ptr<crossbar::CrossbarArray> array_;
   std::unique_ptr<AdcBank> adc_;
   bool programmed_ = false;
+  IrqSource irq_src_{irq};
   sc_core::sc_event start_;
   uint64_t busy_ns_ = 0, conversions_ = 0;
 

@@ -12,10 +12,7 @@
 #include <unistd.h>
 #include <vector>
 
-#if __has_include("models/adc/lloyd_max_cli.hpp")
 #include "models/adc/lloyd_max_cli.hpp"
-#define CIMVP_HAVE_LLOYD_MAX 1
-#endif
 #include "platform/compiler/compiler.hpp"
 #include "platform/config/scenario.hpp"
 #include "platform/cpu/host_cpu.hpp"
@@ -321,9 +318,7 @@ int sc_main(int argc, char* argv[]) {
     if (cmd == "memory-map") return cmd_memory_map(rest);
     if (cmd == "compile") return cmd_compile(rest);
     if (cmd == "infer") return cmd_infer(rest);
-#ifdef CIMVP_HAVE_LLOYD_MAX
     if (cmd == "lloyd-max") return cimvp::adc::run_lloyd_max_cli(rest, std::cin, std::cout, std::cerr);
-#endif
     return usage_error("unknown command '" + cmd + "'");
   } catch (const cimvp::config::ConfigError& e) {
     std::cerr << "cimvp: error: " << e.what() << "\n";

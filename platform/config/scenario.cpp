@@ -197,6 +197,7 @@ void read_tech(const Node& t, Tech& tech) {
       f.c0 = n.number("c0", 0, -1e12, 1e12);
       f.c1 = n.number("per_bit", 0, -1e12, 1e12);
       f.c2 = n.number("per_level", 0, -1e12, 1e12);
+      f.c3 = n.number("per_bit_sq", 0, -1e12, 1e12);
     };
     auto type = [&](const std::string& key, TechAdcType& ty) {
       Node n = a->at(key);
@@ -211,6 +212,36 @@ void read_tech(const Node& t, Tech& tech) {
     type("qcell", tech.adc.qcell);
     tech.adc.capture_pj_per_sample = a->number("capture_pj_per_sample", 0, 1e6);
     tech.adc.capture_ns_per_sample = a->number("capture_ns_per_sample", 0, 1e6);
+  }
+  if (auto pr = t.get("program")) {
+    auto& x = tech.program;
+    x.pulse_overhead_ns = pr->number("pulse_overhead_ns", 0, 1e9);
+    x.verify_read_ns = pr->number("verify_read_ns", 0, 1e9);
+    x.set_driver_pj = pr->number("set_driver_pj", 0, 1e9);
+    x.reset_driver_pj = pr->number("reset_driver_pj", 0, 1e9);
+    x.verify_read_pj = pr->number("verify_read_pj", 0, 1e9);
+    x.area_um2 = pr->number("area_um2", 0, 1e12);
+    x.leakage_uw = pr->number("leakage_uw", 0, 1e9);
+  }
+  if (auto d = t.get("dma")) {
+    auto& x = tech.dma;
+    x.setup_ns_per_descriptor = d->number("setup_ns_per_descriptor", 0, 1e9);
+    x.bytes_per_ns = d->number("bytes_per_ns", 1e-6, 1e6);
+    x.pj_per_byte = d->number("pj_per_byte", 0, 1e6);
+    x.pj_per_descriptor = d->number("pj_per_descriptor", 0, 1e9);
+    x.area_um2 = d->number("area_um2", 0, 1e12);
+    x.leakage_uw = d->number("leakage_uw", 0, 1e9);
+  }
+  if (auto d = t.get("dpu")) {
+    auto& x = tech.dpu;
+    x.setup_ns_per_op = d->number("setup_ns_per_op", 0, 1e9);
+    x.ns_per_element = d->number("ns_per_element", 0, 1e6);
+    x.ns_per_pool_tap = d->number("ns_per_pool_tap", 0, 1e6);
+    x.pj_per_element = d->number("pj_per_element", 0, 1e6);
+    x.pj_per_pool_tap = d->number("pj_per_pool_tap", 0, 1e6);
+    x.pj_per_op = d->number("pj_per_op", 0, 1e9);
+    x.area_um2 = d->number("area_um2", 0, 1e12);
+    x.leakage_uw = d->number("leakage_uw", 0, 1e9);
   }
   Node r = t.at("registers");
   tech.registers.access_ns = r.number("access_ns", 0, 1e6);
@@ -273,7 +304,13 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
     p.sr_copies = static_cast<int>(a->integer("sr_copies", p.sr_copies, 2, 7));
     if (p.share > m.cols) a->at("share").fail("more columns per ADC than the array has (" + std::to_string(m.cols) + ")");
   }
-  if (auto p = c.get("program")) chip.program.mode = p->choice("mode", chip.program.mode, {"ideal", "write_verify"});
+  if (auto p = c.get("program")) {
+    auto& g = chip.program;
+    g.mode = p->choice("mode", g.mode, {"ideal", "write_verify"});
+    g.tolerance_us = p->number("tolerance_us", g.tolerance_us, 1e-6, 1e6);
+    g.max_pulses = static_cast<uint32_t>(p->integer("max_pulses", g.max_pulses, 1, 1000000));
+    g.scheme = p->choice("scheme", g.scheme, {"ispp", "fixed"});
+  }
 }
 
 }  // namespace
@@ -363,6 +400,22 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     d.calibration_images =
         static_cast<uint64_t>(n->integer("calibration_images", static_cast<int64_t>(d.calibration_images), 1, 60000));
     if (s.network.model.empty()) n->fail("a dataset needs a network section (network.model) to run on");
+  }
+  if (auto n = root.get("calibration")) {
+    auto& c = s.calibration;
+    c.enabled = n->flag("enabled", true);
+    c.images = static_cast<uint64_t>(n->integer("images", static_cast<int64_t>(c.images), 1, 60000));
+    c.first = static_cast<uint64_t>(n->integer("first", 0, 0, 59999));
+    c.samples = static_cast<uint32_t>(n->integer("samples", c.samples, 16, 1 << 19));
+    c.group = n->choice("group", c.group, {"layer", "array"});
+    c.program = n->choice("program", c.program, {"direct", "write_verify"});
+    if (c.first + c.images > 60000)
+      n->fail("calibration.first + calibration.images run past the 60000 training images: lower one of them");
+    if (c.enabled && s.network.model.empty())
+      n->fail("calibration needs a network section (network.model) to calibrate");
+    if (c.enabled && (s.chip.adc.mode == "ideal"))
+      n->fail("calibration with chip.adc.mode: ideal has nothing to calibrate: set chip.adc.mode to sar, flash, "
+              "qcell or qcell_sr, or calibration.enabled: false");
   }
   check_unknown_keys(root);
   return s;

@@ -67,10 +67,13 @@ struct TechCrossbar {
   double periphery_leakage_uw = 0;
 };
 
-// One ADC type: figures as a function of bits b: x = c0 + c1*b + c2*2^b.
+// One ADC type: figures as a function of bits b: x = c0 + c1*b + c2*2^b + c3*b^2 (c3: NeuroSim's
+// SAR energy, column power linear in b times (b+1) cycles, is quadratic in b).
 struct AdcFormula {
-  double c0 = 0, c1 = 0, c2 = 0;
-  double at(int bits) const { return c0 + c1 * bits + c2 * static_cast<double>(1u << bits); }
+  double c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  double at(int bits) const {
+    return c0 + c1 * bits + c2 * static_cast<double>(1u << bits) + c3 * static_cast<double>(bits) * bits;
+  }
 };
 struct TechAdcType {
   AdcFormula energy_pj;  // per conversion
@@ -84,6 +87,38 @@ struct TechAdc {
   double capture_ns_per_sample = 0;
 };
 
+// Programming controller: per-pulse and per-verify costs beyond the cells' own V^2*G*t.
+struct TechProgram {
+  double pulse_overhead_ns = 20;  // driver settling around each pulse
+  double verify_read_ns = 50;     // one verify read (sense + compare)
+  double set_driver_pj = 1;       // driver energy per SET pulse
+  double reset_driver_pj = 1;
+  double verify_read_pj = 0.5;
+  double area_um2 = 0;
+  double leakage_uw = 0;
+};
+
+// DMA engine: per-descriptor setup, streaming bandwidth, datapath energy (docs/dma.md).
+struct TechDma {
+  double setup_ns_per_descriptor = 20;  // descriptor fetch decode + address generator set-up
+  double bytes_per_ns = 16;             // engine datapath bandwidth
+  double pj_per_byte = 0.1;             // engine datapath + staging buffer per byte moved
+  double pj_per_descriptor = 5;
+  double area_um2 = 0;
+  double leakage_uw = 0;
+};
+// DPU: per-op setup, per-element and per-pooling-tap time and energy (docs/dpu.md).
+struct TechDpu {
+  double setup_ns_per_op = 20;
+  double ns_per_element = 0.125;   // input elements (scale, bias, residual, ReLU, requantise)
+  double ns_per_pool_tap = 0.0625;
+  double pj_per_element = 2;
+  double pj_per_pool_tap = 0.2;
+  double pj_per_op = 5;
+  double area_um2 = 0;
+  double leakage_uw = 0;
+};
+
 struct Tech {
   std::string name;
   std::string file;
@@ -94,6 +129,9 @@ struct Tech {
   TechRegisters registers;
   TechCrossbar crossbar;
   TechAdc adc;
+  TechProgram program;
+  TechDma dma;
+  TechDpu dpu;
 };
 
 // The ADC bank of every tile.
@@ -110,6 +148,9 @@ struct AdcParams {
 // How weights reach the arrays.
 struct ProgramParams {
   std::string mode = "ideal";  // ideal (one-shot with programming error) | write_verify
+  double tolerance_us = 5.0;   // write-verify acceptance band (models/progctl, docs/progctl.md)
+  uint32_t max_pulses = 100;
+  std::string scheme = "ispp";  // ispp | fixed
 };
 
 // Chip-level parameters shared by all tiles.
@@ -150,6 +191,16 @@ struct DatasetParams {
   uint64_t calibration_images = 500;  // training-split images for the activation scales
 };
 
+// ADC calibration by the firmware before inference (docs/calibration.md, firmware/lib/fw_calib.h).
+struct CalibrationParams {
+  bool enabled = false;              // the section is present and enabled
+  uint64_t images = 200;             // TRAINING-split images run through the network
+  uint64_t first = 0;                // first training image
+  uint32_t samples = 65536;          // capture capacity per ADC group (decimation fits the data to it)
+  std::string group = "layer";       // layer: one ADC design per layer | array: one per tile
+  std::string program = "direct";    // direct: APPLY sets edges (chip.adc.variation_frac error) | write_verify
+};
+
 struct TraceParams {
   bool vcd = true;
   bool trace_json = true;
@@ -167,6 +218,7 @@ struct Scenario {
   ChipParams chip;
   NetworkParams network;
   DatasetParams dataset;
+  CalibrationParams calibration;
   std::vector<MemoryMapEntry> memory_map;
 
   const MemoryMapEntry* find(const std::string& name) const;

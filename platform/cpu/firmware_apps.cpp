@@ -15,6 +15,7 @@ const std::vector<FirmwareApp>& firmware_apps() {
   static const std::vector<FirmwareApp> apps = {
       {"selftest", fw_app_selftest, "every block answers: IDs, reset values, SRAM patterns, one interrupt"},
       {"bus_fault", fw_app_bus_fault, "loads from an unmapped address (arg0=1: with a trap handler)"},
+      {"infer", fw_app_infer, "runs the compiled network of the job block in host memory (network flow)"},
   };
   return apps;
 }

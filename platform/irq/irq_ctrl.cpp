@@ -49,7 +49,7 @@ uint32_t IrqCtrl::pending() const {
 void IrqCtrl::update_output() {
   uint32_t pending = this->pending();
   bool out = (pending & regs_.value(IRQ_ENABLE)) != 0;
-  cpu_irq.write(out);
+  cpu_src_.set(out);
   // Register writes arrive with the initiator's offset; line changes at kernel time.
   sc_core::sc_time at = sc_core::sc_get_current_process_handle().proc_kind() == sc_core::SC_METHOD_PROC_
                             ? sc_core::sc_time_stamp()

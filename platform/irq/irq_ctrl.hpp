@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "platform/irq/irq_source.hpp"
 #include "platform/regs/reg_block.hpp"
 
 namespace cimvp {
@@ -28,6 +29,7 @@ class IrqCtrl : public RegBlock {
   uint32_t pending() const;
 
   uint32_t last_levels_ = 0;
+  IrqSource cpu_src_{cpu_irq};
   int cpu_wire_ = -1;
   int pending_wire_ = -1;
 };

@@ -3,10 +3,16 @@
 #include "cimvp/regs.h"
 #include "platform/irq/irq_ctrl.hpp"
 #include "models/crossbar/tile.hpp"
+#include "models/dma/dma.hpp"
+#include "models/dpu/dpu.hpp"
+#include "models/pmu/pmu.hpp"
+#include "models/progctl/progctl.hpp"
 #include "platform/memory/memory.hpp"
 #include "platform/soc/block_factory.hpp"
 #include "platform/soc/soc.hpp"
+#include "platform/power/power_monitor.hpp"
 #include "platform/sysctl/sysctl.hpp"
+#include "platform/tracing/tracer.hpp"
 
 namespace cimvp {
 
@@ -29,6 +35,14 @@ const std::vector<BlockKind>& block_kinds() {
        [](BlockSite& s) {
          BuiltBlock b;
          auto m = std::make_unique<Sysctl>(s.entry.name.c_str(), s.ctx, s.soc.discovery_table(), s.soc.echo_console());
+         // Every SoC has exactly one sysctl: the power counter tracks of trace.json are hooked
+         // here so they exist with or without a PMU block (docs/outputs.md).
+         // The end time is the firmware's exit time when it exited, as for power.csv.
+         PowerSc* power = &s.ctx.power;
+         Sysctl* sys = m.get();
+         s.ctx.tracer.set_close_hook("power", [power, sys](trace::ChromeTrace& t, uint64_t end_ps) {
+           power->core().write_power_counters(t, sys->exited() ? to_ps(sys->exit_time()) : end_ps);
+         });
          b.target = &m->tsock;
          b.regs = &m->regs();
          b.module = std::move(m);
@@ -48,6 +62,54 @@ const std::vector<BlockKind>& block_kinds() {
       {"sram", CIMVP_BLOCK_SRAM, false, [](BlockSite& s) { return make_memory(s, s.ctx.scenario.tech.sram); }},
       {"hostmem", CIMVP_BLOCK_HOSTMEM, false,
        [](BlockSite& s) { return make_memory(s, s.ctx.scenario.tech.hostmem); }},
+      {"progctl", CIMVP_BLOCK_PROGCTL, true,
+       [](BlockSite& s) {
+         BuiltBlock b;
+         Soc* soc = &s.soc;
+         auto m = std::make_unique<ProgCtl>(s.entry.name.c_str(), s.ctx, [soc](unsigned i) -> Tile* {
+           unsigned seen = 0;
+           for (const auto& e : soc->context().scenario.memory_map)
+             if (e.block == "tile" && seen++ == i) return dynamic_cast<Tile*>(soc->module(e.name));
+           return nullptr;
+         });
+         b.target = &m->tsock;
+         b.regs = &m->regs();
+         b.irq = &m->irq;
+         b.masters.push_back(&m->isock);
+         b.module = std::move(m);
+         return b;
+       }},
+      {"pmu", CIMVP_BLOCK_PMU, false,
+       [](BlockSite& s) {
+         BuiltBlock b;
+         auto m = std::make_unique<Pmu>(s.entry.name.c_str(), s.ctx);
+         b.target = &m->tsock;
+         b.regs = &m->regs();
+         b.module = std::move(m);
+         return b;
+       }},
+      {"dma", CIMVP_BLOCK_DMA, true,
+       [](BlockSite& s) {
+         BuiltBlock b;
+         auto m = std::make_unique<Dma>(s.entry.name.c_str(), s.ctx);
+         b.target = &m->tsock;
+         b.regs = &m->regs();
+         b.irq = &m->irq;
+         b.masters.push_back(&m->isock);
+         b.module = std::move(m);
+         return b;
+       }},
+      {"dpu", CIMVP_BLOCK_DPU, true,
+       [](BlockSite& s) {
+         BuiltBlock b;
+         auto m = std::make_unique<Dpu>(s.entry.name.c_str(), s.ctx);
+         b.target = &m->tsock;
+         b.regs = &m->regs();
+         b.irq = &m->irq;
+         b.masters.push_back(&m->isock);
+         b.module = std::move(m);
+         return b;
+       }},
       {"tile", CIMVP_BLOCK_TILE, true,
        [](BlockSite& s) {
          BuiltBlock b;

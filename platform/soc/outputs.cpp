@@ -1,7 +1,12 @@
 #include "platform/soc/outputs.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <sstream>
 
 #include "platform/power/power_monitor.hpp"
@@ -23,6 +28,50 @@ std::string fmt(double v, int prec = 3) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(prec) << v;
   return s.str();
+}
+
+// Component kind for the grouped tables: tile<i>_adc -> adc, tile<i>.array -> array,
+// tile<i>.periphery -> periphery, tile<i> (its registers) -> tile registers, else the name.
+std::string component_kind(const std::string& name) {
+  auto ends = [&](const std::string& suf) {
+    return name.size() > suf.size() && name.compare(name.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  if (ends("_adc")) return "adc";
+  if (ends(".array")) return "crossbar array";
+  if (ends(".periphery")) return "tile periphery";
+  std::size_t i = name.size();
+  while (i > 0 && std::isdigit(static_cast<unsigned char>(name[i - 1]))) --i;
+  if (i < name.size() && i > 0) return name.substr(0, i) + " registers";
+  return name;
+}
+
+// PNG plots from the run's files (tools/plot_report.py), when Debian's python3 has matplotlib.
+// The platform never needs Python: without it (or with CIMVP_PLOTS=0) this does nothing.
+std::vector<std::string> make_plots(const std::string& dir) {
+  std::vector<std::string> pngs;
+  const char* env = std::getenv("CIMVP_PLOTS");
+  if (env && std::string(env) == "0") return pngs;
+#ifdef CIMVP_TOOLS_DIR
+  const std::string script = std::string(CIMVP_TOOLS_DIR) + "/plot_report.py";
+  const std::string py = "/usr/bin/python3";
+  namespace fs = std::filesystem;
+  if (!fs::exists(script) || !fs::exists(py)) return pngs;
+  auto quote = [](const std::string& x) {
+    std::string q = "'";
+    for (char c : x) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+  };
+  const std::string cmd = py + " " + quote(script) + " " + quote(dir) + " > " + quote(dir + "/plots.log") + " 2>&1";
+  if (std::system(cmd.c_str()) != 0) return pngs;
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() == ".png") names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  pngs = names;
+#else
+  (void)dir;
+#endif
+  return pngs;
 }
 
 }  // namespace
@@ -62,6 +111,29 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   s["energy_pj"] = total;
   s["energy_breakdown_pj"] = eb;
   s["area_breakdown_um2"] = ab;
+  // Grouped by kind (all tiles' ADC banks together, ...) and the ADC share the paper compares.
+  std::map<std::string, std::pair<double, double>> kinds;  // kind -> (pJ, um2), sorted
+  double area_total = 0;
+  for (std::size_t i = 0; i < pm.component_count(); ++i) {
+    auto& k = kinds[component_kind(pm.component_name(i))];
+    k.first += pm.dynamic_pj(i) + pm.static_pj(i, end_ps);
+    k.second += pm.area_um2(i);
+    area_total += pm.area_um2(i);
+  }
+  Json ek = Json::object(), ak = Json::object();
+  for (const auto& [k, v] : kinds) {
+    ek[k] = v.first;
+    ak[k] = v.second;
+  }
+  s["energy_by_kind_pj"] = ek;
+  s["area_by_kind_um2"] = ak;
+  s["area_um2"] = area_total;
+  const auto adc_it = kinds.find("adc");
+  Json share = Json::object();
+  share["energy"] = adc_it != kinds.end() && total > 0 ? adc_it->second.first / total : 0.0;
+  share["area"] = adc_it != kinds.end() && area_total > 0 ? adc_it->second.second / area_total : 0.0;
+  s["adc_share"] = share;
+  s["power_bin_ns"] = static_cast<double>(pm.bin_ps()) / 1000.0;
   Json events = Json::object();
   for (const auto& ev : out.power->events()) {
     Json e = Json::object();
@@ -93,8 +165,33 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
     md << "| " << pm.component_name(i) << " | " << fmt(e, 1) << " | " << fmt(total > 0 ? 100 * e / total : 0, 1)
        << "% |\n";
   }
+  if (r.metrics.count("latency_ns_per_inference") || r.metrics.count("tops")) {
+    md << "\n## Performance\n\n| metric | value |\n|---|---:|\n";
+    for (const auto& [k, v] : r.metrics) md << "| " << k << " | " << fmt(v, 4) << " |\n";
+  }
+  md << "\n## Energy and area by kind\n\n"
+     << "| kind | energy (pJ) | energy share | area (um2) | area share |\n|---|---:|---:|---:|---:|\n";
+  for (const auto& [k, v] : kinds)
+    md << "| " << k << " | " << fmt(v.first, 1) << " | " << fmt(total > 0 ? 100 * v.first / total : 0, 1) << "% | "
+       << fmt(v.second, 1) << " | " << fmt(area_total > 0 ? 100 * v.second / area_total : 0, 1) << "% |\n";
+  md << "| **total** | " << fmt(total, 1) << " | 100% | " << fmt(area_total, 1) << " | 100% |\n";
+  md << "\nADC share: " << fmt(100 * share.at("energy").as_double(), 2) << "% of energy, "
+     << fmt(100 * share.at("area").as_double(), 2) << "% of area (tech `" << sc.tech.name << "`, ADC mode `"
+     << sc.chip.adc.mode << "`, " << sc.chip.adc.bits << " bits).\n";
+  md << "\n## Energy events\n\n| event | count | pJ each | pJ |\n|---|---:|---:|---:|\n";
+  for (const auto& ev : out.power->events())
+    if (ev.count)
+      md << "| " << ev.component << "." << ev.name << " | " << ev.count << " | " << fmt(ev.pj_each, 4) << " | "
+         << fmt(ev.pj_each * static_cast<double>(ev.count), 1) << " |\n";
+  md << "\nPower trace: " << pm.rows_for(end_ps) << " bins of " << power::ns_text(pm.bin_ps())
+     << " ns in `power.csv` / `power.vcd` / `trace.json` (counter `power_mW`).\n";
+  const auto pngs = make_plots(dir);
+  if (!pngs.empty()) {
+    md << "\n## Plots\n\n";
+    for (const auto& p : pngs) md << "![" << p << "](" << p << ")\n\n";
+  }
   md << "\nFiles: `summary.json`, `signals.vcd`, `power.vcd`, `power.csv`, `trace.json`, "
-        "`energy_breakdown.csv`, `area_breakdown.csv`, `run.log` (firmware console).\n";
+        "`energy_breakdown.csv`, `area_breakdown.csv`, `run.log` (firmware console); see docs/outputs.md.\n";
   write_text(dir + "/report.md", md.str());
 }
 

@@ -11,6 +11,7 @@ uint64_t to_ps(const sc_core::sc_time& t) {
 
 Tracer::Tracer() = default;
 Tracer::~Tracer() {
+  close_hooks_.clear();  // hooks may refer to objects already destroyed; only explicit close() runs them
   if (!closed_) close(sc_core::sc_time_stamp());
 }
 
@@ -56,7 +57,12 @@ void Tracer::close(const sc_core::sc_time& end_time) {
   if (closed_) return;
   closed_ = true;
   if (vcd_) vcd_->close(to_ps(end_time));
-  if (json_) json_->close();
+  if (json_) {
+    for (auto& [key, hook] : close_hooks_) hook(*json_, to_ps(end_time));
+    json_->close();
+  }
 }
+
+void Tracer::set_close_hook(const std::string& key, CloseHook hook) { close_hooks_[key] = std::move(hook); }
 
 }  // namespace cimvp

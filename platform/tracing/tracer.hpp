@@ -10,6 +10,8 @@
 #include <systemc>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -47,6 +49,12 @@ class Tracer {
   void flush();                                  // writes records older than sc_time_stamp()
   void close(const sc_core::sc_time& end_time);  // writes everything and closes the files
 
+  // Called by close() with the open trace.json and the end time (ps) before it is closed, in
+  // key order; a second hook with the same key replaces the first. Used for the power counter
+  // tracks, which are known only at the end of the run (docs/outputs.md).
+  using CloseHook = std::function<void(trace::ChromeTrace&, uint64_t end_ps)>;
+  void set_close_hook(const std::string& key, CloseHook hook);
+
   bool vcd_enabled() const { return static_cast<bool>(vcd_); }
   bool json_enabled() const { return static_cast<bool>(json_); }
 
@@ -54,6 +62,7 @@ class Tracer {
   std::unique_ptr<trace::VcdWriter> vcd_;
   std::unique_ptr<trace::ChromeTrace> json_;
   bool closed_ = false;
+  std::map<std::string, CloseHook> close_hooks_;
 };
 
 uint64_t to_ps(const sc_core::sc_time& t);

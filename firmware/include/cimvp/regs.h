@@ -161,6 +161,9 @@
 #define ADC_GAPS         0x1048u /* RO  Q-cell conversions that fell in a gap */
 #define ADC_OVERLAPS     0x104Cu /* RO  Q-cell conversions with two windows matching */
 #define ADC_SR_DISAGREE  0x1050u /* RO  super-resolution conversions where the pair disagreed */
+#define ADC_GMIN         0x1054u /* RO  float32: Q-cell memristor conductance at the range's low end (uS) */
+#define ADC_GMAX         0x1058u /* RO  float32: conductance at the range's high end (uS); edges map linearly */
+#define ADC_SR_COPIES    0x105Cu /* RO  ADCs per super-resolution group (1 when SR is off) */
 #define ADC_LEVEL(i)     (0x1400u + 4u * (uint32_t)(i)) /* RW float32, i < 256: output level of code i */
 #define ADC_THRESH(i)    (0x1800u + 4u * (uint32_t)(i)) /* RW float32, i < 255: nominal threshold i */
 #define ADC_EDGE(i)      (0x1C00u + 4u * (uint32_t)(i)) /* RO float32, i < 512: achieved window edges (lo,hi per Q-cell) */
@@ -227,5 +230,199 @@
 
 #define PROG_SCHEME_FIXED 0u
 #define PROG_SCHEME_ISPP  1u
+
+/* ---------------------------------------------------------------------------------------
+ * Power management unit (pmu): energy and time counters per power component
+ * (docs/energy.md). Write PMU_CTRL_SNAPSHOT to latch every component at once (the access
+ * time), then select components with PMU_SEL and read their latched counters. Counters
+ * count from the last PMU_CTRL_RESET (or from time 0). Energy is in fJ, time in ps,
+ * 64-bit values as LO/HI word pairs of one latched value (read in any order).
+ * ------------------------------------------------------------------------------------- */
+#define PMU_VERSION_VALUE 1u
+#define PMU_ID          0x000u /* RO  CIMVP_ID(CIMVP_BLOCK_PMU, 1) */
+#define PMU_NCOMP       0x004u /* RO  number of power components */
+#define PMU_CTRL        0x008u /* WO  PMU_CTRL_* bits */
+#define PMU_SEL         0x00Cu /* RW  reset 0; component index for the PMU_C_* window */
+#define PMU_C_HASH      0x010u /* RO  FNV-1a 32-bit hash of the selected component's name */
+#define PMU_C_NAME0     0x014u /* RO  name bytes 0..3 (little-endian, NUL-padded); NAME1..3 follow */
+#define PMU_C_NAME1     0x018u
+#define PMU_C_NAME2     0x01Cu
+#define PMU_C_NAME3     0x020u
+#define PMU_C_ENERGY_LO 0x024u /* RO  latched energy (dynamic + static) of the selected component, fJ */
+#define PMU_C_ENERGY_HI 0x028u
+#define PMU_C_STATIC_LO 0x02Cu /* RO  its static (leakage) part, fJ */
+#define PMU_C_STATIC_HI 0x030u
+#define PMU_TOTAL_LO    0x034u /* RO  latched energy of all components, fJ */
+#define PMU_TOTAL_HI    0x038u
+#define PMU_TIME_LO     0x03Cu /* RO  latched time since the last reset, ps */
+#define PMU_TIME_HI     0x040u
+#define PMU_CYCLES_LO   0x044u /* RO  the same interval in host-CPU cycles */
+#define PMU_CYCLES_HI   0x048u
+#define PMU_NOW_LO      0x04Cu /* RO  snapshot instant, absolute simulated time in ps */
+#define PMU_NOW_HI      0x050u
+#define PMU_SNAPSHOTS   0x054u /* RO  snapshots taken since boot (wraps) */
+
+#define PMU_CTRL_SNAPSHOT (1u << 0) /* latch all counters at the access time */
+#define PMU_CTRL_RESET    (1u << 1) /* zero all counters at the access time (applied before SNAPSHOT) */
+
+/* ---------------------------------------------------------------------------------------
+ * DMA (dma): descriptor-driven copies through its own initiator port (docs/dma.md).
+ * DMA_DESC_ADDR points to a chain of 128-byte descriptors in bus memory (dma_desc_t below);
+ * CTRL.START walks the chain until next == 0. Modes: COPY (3-D strided, rows contiguous),
+ * FILL (3-D strided destination filled with an esize-byte pattern) and IM2COL (uint8 CHW
+ * activations -> one row of K = C*kh*kw codes per output position, k = c*kh*kw + ky*kw + kx,
+ * the ONNX weight order; columns k_first .. k_first+k_count-1 only, so one descriptor can
+ * produce the codes of one crossbar row block). The IRQ line is high while STATUS has DONE
+ * or DESC_IRQ set; CTRL.CLEAR_STATUS (or START) drops it.
+ * ------------------------------------------------------------------------------------- */
+#define DMA_VERSION_VALUE 1u
+#define DMA_ID          0x000u /* RO  CIMVP_ID(CIMVP_BLOCK_DMA, 1) */
+#define DMA_CTRL        0x004u /* WO  DMA_CTRL_* bits */
+#define DMA_STATUS      0x008u /* RO  DMA_STATUS_* bits, error code in 15:8 */
+#define DMA_DESC_ADDR   0x00Cu /* RW  bus address of the first descriptor */
+#define DMA_CUR_DESC    0x010u /* RO  descriptor being (or last) processed; on error the failing one */
+#define DMA_DESC_DONE   0x014u /* RO  descriptors completed since counters were cleared */
+#define DMA_BYTES_LO    0x018u /* RO  bytes written to destinations, low word */
+#define DMA_BYTES_HI    0x01Cu /* RO */
+#define DMA_BUSY_NS_LO  0x020u /* RO  simulated busy time in ns, low word */
+#define DMA_BUSY_NS_HI  0x024u /* RO */
+#define DMA_BURSTS      0x028u /* RO  bus transactions issued (reads + writes) */
+
+#define DMA_CTRL_START          (1u << 0)
+#define DMA_CTRL_ABORT          (1u << 1) /* stop after the descriptor in flight (ERR_ABORTED) */
+#define DMA_CTRL_CLEAR_STATUS   (1u << 2)
+#define DMA_CTRL_CLEAR_COUNTERS (1u << 3)
+#define DMA_STATUS_BUSY     (1u << 0)
+#define DMA_STATUS_DONE     (1u << 1) /* chain finished (with or without error) */
+#define DMA_STATUS_ERROR    (1u << 2)
+#define DMA_STATUS_DESC_IRQ (1u << 3) /* a descriptor with DMA_DESC_IRQ completed */
+#define DMA_STATUS_ERRCODE(s) (((s) >> 8) & 0xFFu)
+#define DMA_ERR_NONE     0u
+#define DMA_ERR_DESC_BUS 1u /* descriptor fetch got a bus error */
+#define DMA_ERR_SRC_BUS  2u /* source read got a bus error (address outside memory) */
+#define DMA_ERR_DST_BUS  3u /* destination write got a bus error */
+#define DMA_ERR_BAD_DESC 4u /* zero size, bad mode/element size, inconsistent im2col geometry */
+#define DMA_ERR_BUSY     5u /* START while busy */
+#define DMA_ERR_ABORTED  6u /* CTRL.ABORT */
+
+/* Descriptor control word (dma_desc_t.ctrl). */
+#define DMA_DESC_MODE(c)   ((c) & 0x3u)
+#define DMA_MODE_COPY      0u
+#define DMA_MODE_FILL      1u
+#define DMA_MODE_IM2COL    2u
+#define DMA_DESC_ESIZE_SHIFT 4 /* bits 5:4: log2 of the element size (1, 2 or 4 bytes) */
+#define DMA_DESC_ESIZE(log2) ((uint32_t)(log2) << DMA_DESC_ESIZE_SHIFT)
+#define DMA_DESC_IRQ       (1u << 8) /* raise STATUS.DESC_IRQ (and the IRQ) when this one completes */
+
+/* 32 words (128 bytes), little-endian. Strides are bytes. */
+typedef struct {
+    uint32_t next;        /* bus address of the next descriptor, 0 = end of chain */
+    uint32_t ctrl;        /* mode | element size | flags */
+    uint32_t src;         /* COPY / IM2COL: source bus address */
+    uint32_t dst;         /* destination bus address */
+    /* COPY / FILL: size0 elements per row (contiguous), size1 rows, size2 planes.
+     * IM2COL: size0 = images (batch), size1/size2 unused (0). */
+    uint32_t size0, size1, size2;
+    /* COPY: bytes between rows / planes at the source; IM2COL: bytes between rows of a
+     * channel / between channel planes (a dense CHW image: w and h*w). */
+    uint32_t src_stride1, src_stride2;
+    /* COPY / FILL: bytes between rows / planes at the destination. IM2COL: dst_stride1 =
+     * bytes between output rows (>= k_count); dst_stride2 unused. */
+    uint32_t dst_stride1, dst_stride2;
+    uint32_t fill;        /* FILL: pattern (low esize bytes) */
+    /* IM2COL geometry (ignored by COPY / FILL). */
+    uint32_t c, h, w;     /* input channels, rows, columns */
+    uint32_t kh, kw, stride_h, stride_w, dil_h, dil_w;
+    uint32_t pad_t, pad_l, pad_b, pad_r;
+    uint32_t pad_value;   /* code that padding reads as (bits 7:0) */
+    uint32_t k_first;     /* first patch column produced */
+    uint32_t k_count;     /* columns produced per row (0 = all K - k_first) */
+    uint32_t src_stride_n; /* IM2COL: bytes between images at the source */
+    uint32_t reserved[3];
+} dma_desc_t;
+#define DMA_DESC_BYTES 128u
+
+/* ---------------------------------------------------------------------------------------
+ * Digital post-processing unit (dpu): float32 partial sums / activations in bus memory ->
+ * next layer's uint8 codes or float32 outputs (docs/dpu.md). DPU_OP_ADDR points to a chain
+ * of op descriptors (dpu_op_t). Per element, in this order:
+ *   y = in * in_gain;  y = y * scale[c] + bias[c];  y += res * res_gain;  y = max(y, 0);
+ *   pool (max / average) over (h, w);  out = y (float32) or clamp(round(y / out_scale), 0,
+ *   2^out_bits - 1) (uint8);  optional argmax over each image's whole output (CHW order,
+ *   first maximum wins).
+ * Every tensor is described by its address and four byte strides (image n, channel c,
+ * row y, column x), so CHW, HWC (tile output: position-major, channel innermost) and
+ * transposes between them are one op. Same IRQ rules as the DMA.
+ * ------------------------------------------------------------------------------------- */
+#define DPU_VERSION_VALUE 1u
+#define DPU_ID          0x000u /* RO  CIMVP_ID(CIMVP_BLOCK_DPU, 1) */
+#define DPU_CTRL        0x004u /* WO  DPU_CTRL_* bits */
+#define DPU_STATUS      0x008u /* RO  DPU_STATUS_* bits, error code in 15:8 */
+#define DPU_OP_ADDR     0x00Cu /* RW  bus address of the first op descriptor */
+#define DPU_CUR_OP      0x010u /* RO  op being (or last) processed; on error the failing one */
+#define DPU_OPS_DONE    0x014u /* RO  ops completed since counters were cleared */
+#define DPU_ELEMS_LO    0x018u /* RO  input elements processed, low word */
+#define DPU_ELEMS_HI    0x01Cu /* RO */
+#define DPU_BUSY_NS_LO  0x020u /* RO  simulated busy time in ns, low word */
+#define DPU_BUSY_NS_HI  0x024u /* RO */
+#define DPU_ARGMAX      0x028u /* RO  argmax of the last image of the last op with DPU_OP_ARGMAX */
+#define DPU_ARGMAX_VAL  0x02Cu /* RO  float32 bits of that maximum */
+#define DPU_BURSTS      0x030u /* RO  bus transactions issued */
+
+#define DPU_CTRL_START          (1u << 0)
+#define DPU_CTRL_ABORT          (1u << 1)
+#define DPU_CTRL_CLEAR_STATUS   (1u << 2)
+#define DPU_CTRL_CLEAR_COUNTERS (1u << 3)
+#define DPU_STATUS_BUSY     (1u << 0)
+#define DPU_STATUS_DONE     (1u << 1)
+#define DPU_STATUS_ERROR    (1u << 2)
+#define DPU_STATUS_OP_IRQ   (1u << 3) /* an op with DPU_OP_IRQ completed */
+#define DPU_STATUS_ERRCODE(s) (((s) >> 8) & 0xFFu)
+#define DPU_ERR_NONE     0u
+#define DPU_ERR_DESC_BUS 1u /* op descriptor fetch got a bus error */
+#define DPU_ERR_IN_BUS   2u /* input / residual / table read got a bus error */
+#define DPU_ERR_OUT_BUS  3u /* output or argmax write got a bus error */
+#define DPU_ERR_BAD_OP   4u /* zero sizes, bad pooling geometry, out_bits, out_scale <= 0 ... */
+#define DPU_ERR_BUSY     5u
+#define DPU_ERR_ABORTED  6u
+
+/* dpu_op_t.flags */
+#define DPU_OP_IN_U8       (1u << 0) /* input elements are uint8 (else float32) */
+#define DPU_OP_RES_F32     (1u << 1) /* add a float32 residual tensor */
+#define DPU_OP_RES_U8      (1u << 2) /* add a uint8 residual tensor */
+#define DPU_OP_RELU        (1u << 3)
+#define DPU_OP_POOL_MAX    (1u << 4)
+#define DPU_OP_POOL_AVG    (1u << 5)
+#define DPU_OP_COUNT_PAD   (1u << 6) /* average pooling divides by taps including explicit padding */
+#define DPU_OP_OUT_U8      (1u << 7) /* requantise to uint8 codes (else float32 output) */
+#define DPU_OP_ROUND_EVEN  (1u << 8) /* round half to even (ONNX QuantizeLinear); else half away from zero */
+#define DPU_OP_ARGMAX      (1u << 9)
+#define DPU_OP_IRQ         (1u << 10)
+
+/* 40 words (160 bytes), little-endian. Strides are bytes; float fields are IEEE float32. */
+typedef struct {
+    uint32_t next;        /* next op descriptor, 0 = end of chain */
+    uint32_t flags;       /* DPU_OP_* */
+    uint32_t n, c, h, w;  /* input: images, channels, rows, columns */
+    uint32_t in_addr;
+    uint32_t in_stride_n, in_stride_c, in_stride_y, in_stride_x;
+    float in_gain;        /* multiplies every input element (digit weight, uint8 input scale) */
+    uint32_t scale_addr;  /* c float32 per-channel scales; 0 = all 1 */
+    uint32_t bias_addr;   /* c float32 per-channel biases; 0 = all 0 */
+    uint32_t res_addr;    /* residual, same n, c, h, w as the input */
+    uint32_t res_stride_n, res_stride_c, res_stride_y, res_stride_x;
+    float res_gain;
+    uint32_t pool_kh, pool_kw, pool_sh, pool_sw;
+    uint32_t pool_pt, pool_pl, pool_pb, pool_pr;
+    uint32_t out_h, out_w; /* output rows / columns (= h, w without pooling; with pooling the
+                            * floor or ceil_mode count of windows) */
+    uint32_t out_addr;
+    uint32_t out_stride_n, out_stride_c, out_stride_y, out_stride_x;
+    float out_scale;      /* OUT_U8: quantisation step */
+    uint32_t out_bits;    /* OUT_U8: 1..8 */
+    uint32_t argmax_addr; /* ARGMAX: one uint32 per image written here; 0 = register only */
+    uint32_t reserved[2];
+} dpu_op_t;
+#define DPU_OP_BYTES 160u
 
 #endif /* CIMVP_REGS_H */

@@ -1,0 +1,400 @@
+/*
+ * `infer`: runs a compiled network (cimvp/netimage.h) on the chip's tiles.
+ *
+ * The loader leaves a job block at the start of host memory (cimnet_job_t): where the
+ * network image, the inputs and the result buffers are. For each batch of inputs the
+ * firmware walks the layer descriptors:
+ *   1. im2col + input quantisation: the layer's float32 input (SRAM) becomes uint8 code
+ *      vectors, one pass per input digit and sign, laid out per row block so each tile
+ *      reads one contiguous burst;
+ *   2. every tile of the layer is started (weight-stationary: a tile holds one row block x
+ *      column block of the weights), each writing its partial sums to its row block's slice
+ *      of the accumulator buffer; tile_wait_all() collects them (shared IRQ line);
+ *   3. post-processing: partial sums of row blocks, digits and signs are added, then
+ *      y = acc * scale[j] + bias[j], ReLU, pooling, softmax; the result (float32 CHW) goes
+ *      to SRAM as the next layer's input.
+ * After the last layer, argmax gives the class of each input (written to the job's class
+ * buffer), and the outputs are copied out when the job asks for them.
+ *
+ * Steps 1 and 3 run on the CPU with their cost charged through hal_cpu_cycles() until the
+ * DMA (im2col mode) and DPU blocks land; see docs/network.md. C11, freestanding.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "apps/apps.h"
+#include "cimvp/netimage.h"
+#include "cimvp/regs.h"
+#include "drivers/tile.h"
+#include "hal/hal.h"
+#include "lib/fw_calib.h"
+#include "lib/fw_console.h"
+#include "lib/fw_soc.h"
+
+#define INFER_MAX_LAYERS 64u
+#define INFER_MAX_TILES 1024u
+#define INFER_MAX_LAYER_TILES 256u /* tile_wait_all handles up to 256 tiles per call */
+/* Firmware working memory (the CPU's local data memory). 48 MiB holds the example network's
+ * batch with room to spare; a network that needs more stops with CIMNET_EXIT_SCRATCH. */
+#define INFER_POOL_BYTES (48u << 20)
+
+/* CPU cycles charged per element for the steps the DMA/DPU will take over. Assumption:
+ * a simple in-order core, a few instructions per element. */
+#define CYC_IM2COL_PER_ELEM 3u
+#define CYC_DPU_PER_ELEM 6u
+#define CYC_POOL_PER_TAP 2u
+
+static cimnet_header_t g_hdr;
+static cimnet_layer_t g_layers[INFER_MAX_LAYERS];
+static tile_t g_tiles[INFER_MAX_TILES];
+static uint8_t g_pool[INFER_POOL_BYTES] __attribute__((aligned(64)));
+static uint32_t g_pool_used;
+
+static void *pool_alloc(uint32_t bytes)
+{
+    uint32_t at = (g_pool_used + 63u) & ~63u;
+    if (bytes > INFER_POOL_BYTES || at > INFER_POOL_BYTES - bytes) return NULL;
+    g_pool_used = at + bytes;
+    return g_pool + at;
+}
+
+/* exp(x) for softmax: range reduction by ln 2 and a degree-6 polynomial (rel. error ~1e-7). */
+static float fw_expf(float x)
+{
+    if (x < -87.0f) return 0.0f;
+    if (x > 88.0f) x = 88.0f;
+    const float ln2 = 0.69314718056f;
+    float fn = x / ln2;
+    int32_t n = (int32_t)(fn < 0 ? fn - 0.5f : fn + 0.5f);
+    float r = x - (float)n * ln2;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+    union { float f; uint32_t u; } s;
+    s.u = (uint32_t)(n + 127) << 23;
+    return p * s.f;
+}
+
+/* Quantised im2col of one batch: q[v*K + k] = round(x / x_scale) clamped to +-q_max. */
+static void im2col_quantise(const cimnet_layer_t *L, const float *x, uint32_t nb, int32_t *q)
+{
+    const uint32_t K = L->k, P = L->mm_h * L->mm_w, in_sz = L->in_c * L->in_h * L->in_w;
+    const double inv = 1.0 / (double)L->x_scale;
+    const double qmax = (double)L->q_max;
+    for (uint32_t b = 0; b < nb; b++) {
+        const float *xi = x + (size_t)b * in_sz;
+        for (uint32_t p = 0; p < P; p++) {
+            int32_t *row = q + ((size_t)b * P + p) * K;
+            const uint32_t oy = p / L->mm_w, ox = p % L->mm_w;
+            for (uint32_t k = 0; k < K; k++) {
+                float v;
+                if (L->op == CIMNET_OP_CONV) {
+                    const uint32_t c = k / (L->kh * L->kw), r = k % (L->kh * L->kw);
+                    const uint32_t ky = r / L->kw, kx = r % L->kw;
+                    const int32_t iy = (int32_t)(oy * L->stride_h + ky * L->dil_h) - (int32_t)L->pad_t;
+                    const int32_t ix = (int32_t)(ox * L->stride_w + kx * L->dil_w) - (int32_t)L->pad_l;
+                    v = (iy < 0 || ix < 0 || iy >= (int32_t)L->in_h || ix >= (int32_t)L->in_w)
+                            ? 0.0f
+                            : xi[((size_t)c * L->in_h + (uint32_t)iy) * L->in_w + (uint32_t)ix];
+                } else {
+                    v = xi[k];
+                }
+                /* Double: a float cannot round values near 2^24 (ideal mode's 24-bit codes). */
+                double sd = (double)v * inv;
+                if (sd > qmax) sd = qmax;
+                if (sd < -qmax) sd = -qmax;
+                row[k] = (int32_t)(sd < 0 ? sd - 0.5 : sd + 0.5);
+            }
+        }
+    }
+    hal_cpu_cycles(CYC_IM2COL_PER_ELEM * nb * P * K);
+}
+
+/* Runs one layer on a batch: x (local copy of the layer input) -> out (local). */
+static int run_layer(uint32_t li, uint32_t sram, uint32_t nb, const float *x, float *out, uint32_t image_base)
+{
+    const cimnet_layer_t *L = &g_layers[li];
+    const uint32_t K = L->k, N = L->n, P = L->mm_h * L->mm_w, nvec = nb * P;
+    const uint32_t rows = g_hdr.rows;
+    const uint32_t ntl = L->row_blocks * L->col_blocks;
+    const uint32_t mark = g_pool_used;
+    int32_t *q = (int32_t *)pool_alloc(4u * nvec * K);
+    uint8_t *codes = (uint8_t *)pool_alloc(nvec * K);
+    float *part = (float *)pool_alloc(4u * L->row_blocks * nvec * N);
+    float *acc = (float *)pool_alloc(4u * nvec * N);
+    float *dpu = (float *)pool_alloc(8u * N);
+    float *chw = (float *)pool_alloc(4u * nb * N * P);
+    if (!q || !codes || !part || !acc || !dpu || !chw || ntl > INFER_MAX_LAYER_TILES) return CIMNET_EXIT_SCRATCH;
+    hal_read_block(image_base + L->dpu_off, dpu, 8u * N);
+    for (uint32_t i = 0; i < nvec * N; i++) acc[i] = 0.0f;
+
+    im2col_quantise(L, x, nb, q);
+
+    const tile_t *tl[INFER_MAX_LAYER_TILES];
+    uint32_t errs[INFER_MAX_LAYER_TILES];
+    for (uint32_t t = 0; t < ntl; t++) tl[t] = &g_tiles[L->first_tile + t];
+    const uint32_t nsign = (L->flags & CIMNET_F_SIGNED_INPUT) ? 2u : 1u;
+    const uint32_t bits = g_hdr.input_bits, dmask = (1u << bits) - 1u;
+    for (uint32_t s = 0; s < nsign; s++) {
+        for (uint32_t d = 0; d < L->digits; d++) {
+            /* Codes of this pass, row block by row block: vector v of block rb at
+             * rb*rows*nvec + v*kb, so every tile reads one contiguous run. */
+            uint32_t any = 0;
+            for (uint32_t rb = 0; rb < L->row_blocks; rb++) {
+                const uint32_t r0 = rb * rows, kb = (K - r0 < rows) ? K - r0 : rows;
+                uint8_t *dst = codes + (size_t)r0 * nvec;
+                for (uint32_t v = 0; v < nvec; v++) {
+                    const int32_t *qr = q + (size_t)v * K + r0;
+                    for (uint32_t k = 0; k < kb; k++) {
+                        int32_t m = s ? -qr[k] : qr[k];
+                        uint32_t c = m > 0 ? (((uint32_t)m >> (bits * d)) & dmask) : 0u;
+                        dst[(size_t)v * kb + k] = (uint8_t)c;
+                        any |= c;
+                    }
+                }
+            }
+            hal_cpu_cycles(nvec * K);
+            if (!any) continue; /* an all-zero pass adds nothing */
+            hal_write_block(sram + L->sram_codes, codes, nvec * K);
+            for (uint32_t t = 0; t < ntl; t++) {
+                const uint32_t rb = t / L->col_blocks, cb = t % L->col_blocks;
+                const uint32_t r0 = rb * rows, kb = (K - r0 < rows) ? K - r0 : rows;
+                const uint32_t c0 = cb * L->block_cols;
+                tile_batch_t bt;
+                bt.k = kb;
+                bt.n = (N - c0 < L->block_cols) ? N - c0 : L->block_cols;
+                bt.in_addr = sram + L->sram_codes + r0 * nvec;
+                bt.in_stride = kb;
+                bt.out_addr = sram + L->sram_acc + 4u * (rb * nvec * N + c0);
+                bt.out_stride = 4u * N;
+                bt.nvec = nvec;
+                bt.accumulate = 0;
+                tile_start(tl[t], &bt);
+            }
+            if (tile_wait_all(tl, ntl, errs) != 0) {
+                for (uint32_t t = 0; t < ntl; t++)
+                    if (errs[t]) {
+                        fw_printf("infer: layer %u tile %u error %u\n", li, L->first_tile + t, errs[t]);
+                        break;
+                    }
+                return CIMNET_EXIT_TILE_ERROR;
+            }
+            hal_read_block(sram + L->sram_acc, part, 4u * L->row_blocks * nvec * N);
+            float w = (float)(1u << (bits * d));
+            if (s) w = -w;
+            for (uint32_t rb = 0; rb < L->row_blocks; rb++) {
+                const float *pr = part + (size_t)rb * nvec * N;
+                for (uint32_t i = 0; i < nvec * N; i++) acc[i] += w * pr[i];
+            }
+            hal_cpu_cycles(CYC_DPU_PER_ELEM * L->row_blocks * nvec * N);
+        }
+    }
+
+    /* Post-processing: scale, bias, ReLU into CHW; then pooling (or a copy). */
+    const float *scale = dpu, *bias = dpu + N;
+    for (uint32_t b = 0; b < nb; b++)
+        for (uint32_t p = 0; p < P; p++)
+            for (uint32_t j = 0; j < N; j++) {
+                float v = acc[((size_t)b * P + p) * N + j] * scale[j] + bias[j];
+                if ((L->flags & CIMNET_F_RELU) && v < 0.0f) v = 0.0f;
+                chw[((size_t)b * N + j) * P + p] = v;
+            }
+    hal_cpu_cycles(CYC_DPU_PER_ELEM * nvec * N);
+    const uint32_t out_sz = L->out_c * L->out_h * L->out_w;
+    if (L->flags & (CIMNET_F_POOL_MAX | CIMNET_F_POOL_AVG)) {
+        const int is_max = (L->flags & CIMNET_F_POOL_MAX) != 0;
+        for (uint32_t b = 0; b < nb; b++)
+            for (uint32_t j = 0; j < N; j++) {
+                const float *src = chw + ((size_t)b * N + j) * P;
+                float *dst = out + (size_t)b * out_sz + (size_t)j * L->out_h * L->out_w;
+                for (uint32_t oy = 0; oy < L->out_h; oy++)
+                    for (uint32_t ox = 0; ox < L->out_w; ox++) {
+                        float m = 0.0f, sum = 0.0f;
+                        uint32_t cnt = 0, taps = 0;
+                        int first = 1;
+                        for (uint32_t ky = 0; ky < L->pool_kh; ky++)
+                            for (uint32_t kx = 0; kx < L->pool_kw; kx++) {
+                                const int32_t iy = (int32_t)(oy * L->pool_sh + ky) - (int32_t)L->pool_pt;
+                                const int32_t ix = (int32_t)(ox * L->pool_sw + kx) - (int32_t)L->pool_pl;
+                                /* count_include_pad counts the explicit padding, not the
+                                 * part of a ceil_mode window beyond it. */
+                                if (iy < (int32_t)(L->mm_h + L->pool_pb) && ix < (int32_t)(L->mm_w + L->pool_pr)) taps++;
+                                if (iy < 0 || ix < 0 || iy >= (int32_t)L->mm_h || ix >= (int32_t)L->mm_w) continue;
+                                const float v = src[(uint32_t)iy * L->mm_w + (uint32_t)ix];
+                                if (first || v > m) m = v;
+                                first = 0;
+                                sum += v;
+                                cnt++;
+                            }
+                        if (is_max)
+                            dst[oy * L->out_w + ox] = m;
+                        else
+                            dst[oy * L->out_w + ox] =
+                                cnt ? sum / (float)((L->flags & CIMNET_F_POOL_PAD_INCL) ? taps : cnt) : 0.0f;
+                    }
+            }
+        hal_cpu_cycles(CYC_POOL_PER_TAP * nb * out_sz * L->pool_kh * L->pool_kw);
+    } else {
+        for (uint32_t i = 0; i < nb * out_sz; i++) out[i] = chw[i];
+    }
+    if (L->flags & CIMNET_F_SOFTMAX) {
+        for (uint32_t b = 0; b < nb; b++) {
+            float *o = out + (size_t)b * out_sz, mx = o[0], sum = 0.0f;
+            for (uint32_t i = 1; i < out_sz; i++)
+                if (o[i] > mx) mx = o[i];
+            for (uint32_t i = 0; i < out_sz; i++) {
+                o[i] = fw_expf(o[i] - mx);
+                sum += o[i];
+            }
+            for (uint32_t i = 0; i < out_sz; i++) o[i] /= sum;
+        }
+        hal_cpu_cycles(40u * nb * out_sz);
+    }
+    g_pool_used = mark;
+    return 0;
+}
+
+/* What the per-input routine needs; filled by fw_app_infer (also the calibration's callback). */
+typedef struct {
+    fw_block_t hm;
+    cimnet_job_t job;
+    uint32_t batch, in_sz, out_sz, elem, sram, image_base;
+    const cimnet_layer_t *L0, *LN;
+    float *xa, *xb;
+    uint8_t *raw;
+    uint32_t *cls;
+} infer_ctx_t;
+
+/* Runs inputs [first0, first0 + count) of the input array at host-memory offset input_off
+ * through the network; writes classes/outputs/done only for the job's own inputs (the
+ * calibration passes its training images at another offset). fw_calib_run_fn. */
+static int infer_inputs(void *vctx, uint32_t input_off, uint32_t first0, uint32_t count)
+{
+    const infer_ctx_t *c = (const infer_ctx_t *)vctx;
+    const fw_block_t hm = c->hm;
+    const cimnet_job_t job = c->job;
+    const uint32_t batch = c->batch, in_sz = c->in_sz, out_sz = c->out_sz, elem = c->elem, sram = c->sram;
+    const uint32_t image_base = c->image_base;
+    const cimnet_layer_t *L0 = c->L0, *LN = c->LN;
+    float *xa = c->xa, *xb = c->xb;
+    uint8_t *raw = c->raw;
+    uint32_t *cls = c->cls;
+    for (uint32_t first = first0; first < first0 + count; first += batch) {
+        const uint32_t nb = (first0 + count - first < batch) ? first0 + count - first : batch;
+        fw_phase_begin(FW_PHASE_IMAGE, first);
+        /* Inputs: host memory -> float32 CHW -> SRAM (layer 0's input buffer). */
+        hal_read_block(hm.base + input_off + first * in_sz * elem, raw, nb * in_sz * elem);
+        for (uint32_t i = 0; i < nb * in_sz; i++)
+            xa[i] = elem == 1u ? (float)raw[i] * job.in_scale : ((const float *)raw)[i];
+        hal_cpu_cycles(nb * in_sz);
+        hal_write_block(sram + L0->sram_in, xa, 4u * nb * in_sz);
+        for (uint32_t l = 0; l < g_hdr.n_layers; l++) {
+            const cimnet_layer_t *L = &g_layers[l];
+            const uint32_t lin = L->in_c * L->in_h * L->in_w, lout = L->out_c * L->out_h * L->out_w;
+            fw_phase_begin(FW_PHASE_LAYER, l);
+            hal_read_block(sram + L->sram_in, xa, 4u * nb * lin);
+            int rc = run_layer(l, sram, nb, xa, xb, image_base);
+            if (rc) return rc;
+            hal_write_block(sram + L->sram_out, xb, 4u * nb * lout);
+            fw_phase_end(FW_PHASE_LAYER);
+        }
+        /* Argmax (first maximum, as numpy) and results. */
+        hal_read_block(sram + LN->sram_out, xb, 4u * nb * out_sz);
+        for (uint32_t b = 0; b < nb; b++) {
+            const float *o = xb + (size_t)b * out_sz;
+            uint32_t best = 0;
+            for (uint32_t i = 1; i < out_sz; i++)
+                if (o[i] > o[best]) best = i;
+            cls[b] = best;
+        }
+        hal_cpu_cycles(nb * out_sz);
+        if (input_off != job.input_off) { /* calibration pass: no results */
+            fw_phase_end(FW_PHASE_IMAGE);
+            continue;
+        }
+        hal_write_block(hm.base + job.class_off + 4u * first, cls, 4u * nb);
+        if (job.output_off) hal_write_block(hm.base + job.output_off + 4u * first * out_sz, xb, 4u * nb * out_sz);
+        hal_write32(hm.base + (uint32_t)offsetof(cimnet_job_t, done), first + nb);
+        fw_phase_end(FW_PHASE_IMAGE);
+    }
+    return 0;
+}
+
+int fw_app_infer(void)
+{
+    fw_block_t hm, sr;
+    fw_phase_begin(FW_PHASE_BOOT, 0);
+    if (fw_find_block(CIMVP_BLOCK_HOSTMEM, 0, &hm) != 0 || fw_find_block(CIMVP_BLOCK_SRAM, 0, &sr) != 0) {
+        fw_printf("infer: no host memory or SRAM in the memory map\n");
+        return CIMNET_EXIT_NO_HOSTMEM;
+    }
+    cimnet_job_t job;
+    hal_read_block(hm.base, &job, sizeof job);
+    if (job.magic != CIMNET_JOB_MAGIC || job.count == 0) {
+        fw_printf("infer: no job block at host memory 0x%x (the platform loads it for the network flow)\n", hm.base);
+        return CIMNET_EXIT_BAD_JOB;
+    }
+    const uint32_t image_base = hm.base + job.image_off;
+    hal_read_block(image_base, &g_hdr, sizeof g_hdr);
+    if (g_hdr.magic != CIMNET_MAGIC || g_hdr.version != CIMNET_VERSION || g_hdr.n_layers == 0 ||
+        g_hdr.n_layers > INFER_MAX_LAYERS || g_hdr.n_tiles > INFER_MAX_TILES ||
+        g_hdr.layer_bytes != sizeof(cimnet_layer_t)) {
+        fw_printf("infer: bad network image (magic 0x%x version %u)\n", g_hdr.magic, g_hdr.version);
+        return CIMNET_EXIT_BAD_IMAGE;
+    }
+    if (g_hdr.sram_bytes > sr.size) {
+        fw_printf("infer: the image needs %u bytes of SRAM, the chip has %u\n", g_hdr.sram_bytes, sr.size);
+        return CIMNET_EXIT_BAD_IMAGE;
+    }
+    hal_read_block(image_base + g_hdr.layers_off, g_layers, g_hdr.n_layers * sizeof(cimnet_layer_t));
+    for (uint32_t t = 0; t < g_hdr.n_tiles; t++)
+        if (tile_open(t, &g_tiles[t]) != 0) {
+            fw_printf("infer: tile %u is missing (the network needs %u tiles)\n", t, g_hdr.n_tiles);
+            return CIMNET_EXIT_NO_TILE;
+        }
+    fw_phase_end(FW_PHASE_BOOT);
+
+    uint32_t batch = g_hdr.batch;
+    if (job.batch && job.batch < batch) batch = job.batch;
+    const cimnet_layer_t *L0 = &g_layers[0], *LN = &g_layers[g_hdr.n_layers - 1];
+    const uint32_t in_sz = g_hdr.in_c * g_hdr.in_h * g_hdr.in_w, out_sz = g_hdr.out_count;
+    uint32_t max_act = 0;
+    for (uint32_t l = 0; l < g_hdr.n_layers; l++) {
+        uint32_t a = g_layers[l].in_c * g_layers[l].in_h * g_layers[l].in_w;
+        uint32_t o = g_layers[l].out_c * g_layers[l].out_h * g_layers[l].out_w;
+        if (a > max_act) max_act = a;
+        if (o > max_act) max_act = o;
+    }
+    float *xa = (float *)pool_alloc(4u * batch * max_act);
+    float *xb = (float *)pool_alloc(4u * batch * max_act);
+    uint8_t *raw = (uint8_t *)pool_alloc(4u * batch * in_sz);
+    uint32_t *cls = (uint32_t *)pool_alloc(4u * batch);
+    if (!xa || !xb || !raw || !cls) return CIMNET_EXIT_SCRATCH;
+    const uint32_t sram = sr.base;
+    const uint32_t elem = job.input_format == CIMNET_IN_U8 ? 1u : 4u;
+
+    static infer_ctx_t ic;
+    ic.hm = hm;
+    ic.job = job;
+    ic.batch = batch;
+    ic.in_sz = in_sz;
+    ic.out_sz = out_sz;
+    ic.elem = elem;
+    ic.sram = sram;
+    ic.image_base = image_base;
+    ic.L0 = L0;
+    ic.LN = LN;
+    ic.xa = xa;
+    ic.xb = xb;
+    ic.raw = raw;
+    ic.cls = cls;
+    if (job.calib_count) { /* ADC calibration on training images first (lib/fw_calib.h) */
+        fw_calib_args_t ca = {&job, &g_hdr, g_layers, g_tiles, hm.base, sr.base, sr.size, infer_inputs, &ic};
+        int crc = fw_calib_run(&ca);
+        if (crc) return crc;
+    }
+
+    fw_phase_begin(FW_PHASE_INFER, job.count);
+    int rc = infer_inputs(&ic, job.input_off, 0, job.count);
+    if (rc) return rc;
+    fw_phase_end(FW_PHASE_INFER);
+    return 0;
+}

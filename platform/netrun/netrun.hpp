@@ -1,0 +1,115 @@
+// Network flow on the platform: compile the scenario's model, load the network image and a
+// dataset slice into host memory, the tiles' weight blocks through Tile::load_block (the
+// documented platform backdoor that stands for the mapping configuration), run the `infer`
+// firmware, read back the classes it wrote, score them. Also `cimvp infer` on a tensor.
+// docs/network.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cimvp/netimage.h"
+#include "platform/compiler/compiler.hpp"
+#include "platform/config/scenario.hpp"
+#include "platform/onnx/graph.hpp"
+#include "platform/soc/soc.hpp"
+
+namespace cimvp::netrun {
+
+// What the firmware runs: count inputs of the image's input size.
+struct Inputs {
+  std::size_t count = 0;
+  std::vector<uint8_t> u8;  // CIMNET_IN_U8 pixels (x = pixel * in_scale), or empty
+  std::vector<float> f32;   // CIMNET_IN_F32 values, or empty
+  float in_scale = 1.0f / 255.0f;
+};
+
+// ADC calibration the firmware runs before inference (docs/calibration.md): what the loader
+// puts in the job block, and what the firmware leaves in the result area.
+struct Calibration {
+  std::size_t count = 0;       // training images (uint8 pixels, the inputs' size each)
+  std::vector<uint8_t> u8;
+  uint32_t mode = 0;           // ADC_MODE_* after calibration
+  uint32_t flags = 0;          // CIMNET_CAL_F_*
+  uint32_t samples = 65536;    // capture capacity per group
+};
+struct CalibrationResult {
+  bool done = false;
+  cimnet_calib_header_t header{};
+  std::vector<cimnet_calib_result_t> groups;
+  double time_ns() const { return double((uint64_t(header.time_ns_hi) << 32) | header.time_ns_lo); }
+};
+
+struct Results {
+  uint32_t done = 0;               // inputs the firmware completed
+  std::vector<uint32_t> classes;   // argmax per input
+  std::vector<float> outputs;      // count x out_count when requested
+};
+
+// Host-memory layout of one job (docs/network-image.md): job block at 0, then the image,
+// the inputs, the classes and the outputs, each 4 KiB aligned.
+class Loader {
+ public:
+  Loader(std::shared_ptr<const compiler::Image> image, Inputs inputs, bool want_outputs, uint32_t batch = 0);
+
+  // Throws std::invalid_argument naming the memory-map entry when the scenario lacks what
+  // the job needs (tiles, SRAM or host-memory size).
+  void check(const config::Scenario& sc) const;
+  // Before sc_start: job block, image and inputs into hostmem; weight blocks into the tiles
+  // (chip.program.mode ideal: Tile::program_ideal). Optional progress on stderr.
+  void load(Soc& soc, bool progress);
+  // After the run.
+  Results collect(Soc& soc) const;
+  // Calibration images and settings (before check/load); the result area after the run.
+  void set_calibration(Calibration c);
+  CalibrationResult collect_calibration(Soc& soc) const;
+  uint64_t hostmem_bytes() const { return end_; }
+
+ private:
+  std::shared_ptr<const compiler::Image> img_;
+  Inputs in_;
+  bool want_outputs_;
+  uint32_t batch_;
+  uint64_t image_off_ = 0, input_off_ = 0, class_off_ = 0, output_off_ = 0, end_ = 0;
+  Calibration cal_;
+  uint64_t cal_input_off_ = 0, cal_result_off_ = 0;
+};
+
+// Tile entries of the memory map (in discovery order).
+int tile_count(const config::Scenario& sc);
+// network.tiles: auto — sets the count of the scenario's tile entries to `needed` (extends
+// the last tile run, or adds one at 0x40000000 on a free IRQ line). Throws on overlaps.
+void size_tiles(config::Scenario& sc, int needed);
+// Compile options from the scenario's chip, memory map and network sections.
+compiler::CompileOptions compile_options(const config::Scenario& sc);
+// The scenario's model (path relative to the scenario file, embedded files included).
+nn::Graph load_model(const config::Scenario& sc);
+
+struct Accuracy {
+  std::size_t images = 0, correct = 0;
+  int classes = 10;
+  std::vector<std::vector<uint64_t>> confusion;  // [true][predicted]
+  double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
+  double class_accuracy(int c) const;
+  // class,name,images,correct,accuracy,pred_0..pred_{C-1}; a final "all" row.
+  void write_csv(const std::string& path) const;
+};
+Accuracy score(const std::vector<uint32_t>& predicted, const std::vector<uint8_t>& labels, int classes = 10);
+
+// `cimvp run` for a scenario with a network section: compile, load, run, score, write
+// accuracy.csv and the summary metrics. progress: show progress on stderr.
+RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out = nullptr);
+
+// `cimvp infer`: the chip's data path on one tensor [N, ...] (batch N >= 1). ideal: float
+// conductances, no programming error/noise, ideal ADC, 16-bit weights, 24-bit inputs (three
+// 8-bit digit passes) with scales from x itself. Non-ideal: the scenario's chip; scales from
+// Fashion-MNIST training images when the model takes 1x28x28 and the dataset is installed,
+// else from x. Throws nn::ModelError for bad models/tensors, std::runtime_error on faults.
+nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenario sc, bool ideal,
+                        RunResult* result = nullptr);
+// The chip changes --ideal makes (exposed for tests and docs).
+void make_ideal(config::Scenario& sc);
+
+}  // namespace cimvp::netrun
