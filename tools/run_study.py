@@ -53,8 +53,9 @@ def run_point(cimvp, scenario, out_root, p):
     tag = "b%d_%s_v%g_s%d" % (p["bits"], p["method"], p["variation"], p["seed"])
     out = os.path.join(out_root, "runs", tag)
     cmd = [cimvp, "run", scenario, "--out", out, "--quiet", "--seed", str(p["seed"]), "--images", str(p["images"]),
-           "--set", "chip.adc.mode=" + p["mode"], "--set", "chip.adc.bits=%d" % p["bits"],
-           "--set", "chip.adc.variation_frac=%g" % p["variation"]]
+           "--set", "chip.adc.mode=" + p["mode"], "--set", "chip.adc.variation_frac=%g" % p["variation"]]
+    if p["bits"]:
+        cmd += ["--set", "chip.adc.bits=%d" % p["bits"]]
     if p["mode"] == "ideal":  # reference point: nothing to calibrate
         cmd += ["--set", "calibration.enabled=false"]
     t0 = time.time()

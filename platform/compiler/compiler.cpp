@@ -16,7 +16,7 @@ namespace cimvp::compiler {
 static_assert(sizeof(cimnet_header_t) == 128, "cimnet_header_t layout");
 static_assert(sizeof(cimnet_layer_t) == 192, "cimnet_layer_t layout");
 static_assert(sizeof(cimnet_tile_t) == 48, "cimnet_tile_t layout");
-static_assert(sizeof(cimnet_job_t) == 64, "cimnet_job_t layout");
+static_assert(sizeof(cimnet_job_t) == 96, "cimnet_job_t layout");
 
 namespace {
 

@@ -230,6 +230,9 @@ struct LoadOptions {
   uint64_t seed = 0;
 };
 
+// The selftest platform (no network), compiled into the binary; module tests build on it.
+inline constexpr const char* kSelftestScenario = "embedded:scenarios/selftest.yaml";
+
 // Loads and validates a scenario file (or the embedded default when path is empty).
 // Throws ConfigError with file:line:column and key path on any problem.
 Scenario load_scenario(const std::string& path, const LoadOptions& options = {});

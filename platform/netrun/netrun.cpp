@@ -182,6 +182,14 @@ void Loader::load(Soc& soc, bool progress) {
   job.input_format = in_.u8.empty() ? CIMNET_IN_F32 : CIMNET_IN_U8;
   job.in_scale = in_.in_scale;
   job.count = static_cast<uint32_t>(in_.count);
+  if (sc.chip.program.mode == "write_verify") {
+    bool has_progctl = false;
+    for (const auto& e : sc.memory_map) has_progctl = has_progctl || e.block == "progctl";
+    if (!has_progctl)
+      throw std::invalid_argument("chip.program.mode: write_verify needs a 'progctl' block in the memory_map "
+                                  "(e.g. {name: progctl, block: progctl, base: 0x00002000, size: 0x1000, irq: 3})");
+    job.job_flags |= CIMNET_JOB_F_PROGRAM;
+  }
   job.class_off = static_cast<uint32_t>(class_off_);
   job.output_off = static_cast<uint32_t>(output_off_);
   job.batch = batch_;
@@ -208,16 +216,11 @@ void Loader::load(Soc& soc, bool progress) {
     if (e.block != "tile" || k >= img_->tiles().size()) continue;
     auto* t = dynamic_cast<Tile*>(soc.module(e.name));
     if (!t) throw std::runtime_error("netrun: tile '" + e.name + "' was not built");
+    // The block layout stands for the mapping configuration; the conductances come from
+    // the fast path (ideal) or from the firmware's program_weights through the programming
+    // controller (write_verify, job flag CIMNET_JOB_F_PROGRAM).
     t->load_block(img_->block(k));
-    if (sc.chip.program.mode == "ideal") {
-      t->program_ideal();
-    } else {
-      // Hook for the programming controller (issue 5): the firmware will write these
-      // targets (tile record targets_off in the image) through progctl's write-verify.
-      throw std::invalid_argument(
-          "chip.program.mode: write_verify needs the programming controller, which this build does not have yet; "
-          "use chip.program.mode: ideal");
-    }
+    if (sc.chip.program.mode == "ideal") t->program_ideal();
     ++k;
   }
   if (progress) {
@@ -373,14 +376,36 @@ double total_energy_pj(Soc& soc, double sim_time_ns) {
 // latency/throughput.
 void add_metrics(Soc& soc, RunResult& r, std::size_t images, double ops_per_inference, double exclude_ns = 0) {
   r.metrics["images"] = static_cast<double>(images);
-  const double t_ns = r.sim_time_ns - exclude_ns;
+  double t_ns = r.sim_time_ns - exclude_ns;
+  double e = total_energy_pj(soc, r.sim_time_ns);
+  // The firmware's infer phase, when it marked one: time and energy of inference alone,
+  // without weight programming and calibration (reported separately).
+  if (soc.sysctl()) {
+    const auto inf = soc.sysctl()->phase_stats(FW_PHASE_INFER);
+    const auto prog = soc.sysctl()->phase_stats(FW_PHASE_PROGRAM);
+    const auto cal = soc.sysctl()->phase_stats(FW_PHASE_CALIBRATE);
+    const double leak_mw = soc.context().power.leakage_total_uw() * 1e-3;
+    auto energy = [&](const Sysctl::PhaseStats& p) { return p.dynamic_pj + leak_mw * p.time_ns; };  // mW x ns = pJ
+    if (inf.count) {
+      t_ns = inf.time_ns;
+      e = energy(inf);
+      r.metrics["inference_energy_pj"] = e;
+    }
+    if (prog.count) {
+      r.metrics["program_time_ns"] = prog.time_ns;
+      r.metrics["program_energy_pj"] = energy(prog);
+    }
+    if (cal.count) {
+      r.metrics["calibration_time_ns"] = cal.time_ns;
+      r.metrics["calibration_energy_pj"] = energy(cal);
+    }
+  }
   if (images == 0 || t_ns <= 0) return;
   const double ops = ops_per_inference * static_cast<double>(images);
   r.metrics["latency_ns_per_inference"] = t_ns / static_cast<double>(images);
   r.metrics["inferences_per_s"] = static_cast<double>(images) / (t_ns * 1e-9);
   r.metrics["ops_per_inference"] = ops_per_inference;
   r.metrics["tops"] = ops / (t_ns * 1e-9) / 1e12;
-  const double e = total_energy_pj(soc, r.sim_time_ns);
   if (e > 0) r.metrics["tops_per_w"] = ops / e;  // ops / pJ = 1e12 ops / J = TOPS/W
   r.metrics["wall_images_per_s"] = r.wall_seconds > 0 ? static_cast<double>(images) / r.wall_seconds : 0;
 }

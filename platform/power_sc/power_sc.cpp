@@ -19,6 +19,18 @@ PowerSc::Event PowerSc::event(int component, const std::string& name, double pj_
   return Event{component, static_cast<int>(events_.size() - 1)};
 }
 
+double PowerSc::dynamic_total_pj() const {
+  double e = 0;
+  for (std::size_t i = 0; i < core_->component_count(); ++i) e += core_->dynamic_pj(i);
+  return e;
+}
+
+double PowerSc::leakage_total_uw() const {
+  double p = 0;
+  for (std::size_t i = 0; i < core_->component_count(); ++i) p += core_->leakage_uw(i);
+  return p;
+}
+
 void PowerSc::report(Event e, uint64_t count, const sc_core::sc_time& at) {
   if (count == 0) return;
   auto& ev = events_[e.index];

@@ -37,6 +37,9 @@ class PowerSc {
               const sc_core::sc_time& duration = sc_core::SC_ZERO_TIME);
 
   power::PowerMonitor& core() { return *core_; }
+  // Dynamic energy reported so far (all components), and the chip's total leakage.
+  double dynamic_total_pj() const;
+  double leakage_total_uw() const;
 
   struct EventInfo {
     std::string component;

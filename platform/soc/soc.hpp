@@ -67,6 +67,7 @@ class Soc {
   bool echo_console() const { return options_.echo_console; }
   Router& router() { return *router_; }
   Memory* memory(const std::string& name) const;
+  const Sysctl* sysctl() const { return sysctl_; }
   // The module built for a memory-map entry (nullptr if none), e.g. a Tile for the loader.
   sc_core::sc_module* module(const std::string& name) const;
 

@@ -18,6 +18,11 @@ const char* Sysctl::phase_name(uint32_t id) {
   }
 }
 
+Sysctl::PhaseStats Sysctl::phase_stats(uint32_t id) const {
+  auto it = phase_totals_.find(id);
+  return it == phase_totals_.end() ? PhaseStats{} : it->second;
+}
+
 Sysctl::Sysctl(const sc_core::sc_module_name& name, Context& ctx, std::vector<DiscoveryEntry> table, bool echo_console)
     : RegBlock(name, ctx, CIMVP_BLOCK_SYSCTL, SYSCTL_VERSION_VALUE, ctx.scenario.tech.registers.area_um2,
                ctx.scenario.tech.registers.leakage_uw),
@@ -82,7 +87,7 @@ void Sysctl::on_exit(uint32_t v) {
 }
 
 void Sysctl::on_phase_begin(uint32_t id) {
-  open_.push_back({id, regs_.value(SYSCTL_PHASE_ARG), access_time()});
+  open_.push_back({id, regs_.value(SYSCTL_PHASE_ARG), access_time(), ctx_.power.dynamic_total_pj()});
   ctx_.tracer.set(phase_wire_, id, access_time());
 }
 
@@ -91,6 +96,10 @@ void Sysctl::on_phase_end(uint32_t id) {
     if (it->id != id) continue;
     OpenPhase p = *it;
     open_.erase(std::next(it).base());
+    auto& tot = phase_totals_[p.id];
+    tot.count++;
+    tot.time_ns += (access_time() - p.start).to_seconds() * 1e9;
+    tot.dynamic_pj += ctx_.power.dynamic_total_pj() - p.dynamic_pj_at_start;
     std::string args = "{\"arg\":" + std::to_string(p.arg) + "}";
     ctx_.tracer.slice(phase_track_, phase_name(p.id), "firmware", p.start, access_time() - p.start, args);
     ctx_.tracer.set(phase_wire_, open_.empty() ? 0 : open_.back().id, access_time());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,15 @@ class Sysctl : public RegBlock {
   // Phase names for traces (FW_PHASE_* ids).
   static const char* phase_name(uint32_t id);
 
+  // Totals per firmware phase id over the run: simulated time and the dynamic energy the
+  // whole chip reported between begin and end (static energy = leakage x time).
+  struct PhaseStats {
+    uint64_t count = 0;
+    double time_ns = 0;
+    double dynamic_pj = 0;
+  };
+  PhaseStats phase_stats(uint32_t id) const;
+
  private:
   void on_console(uint32_t v);
   void on_exit(uint32_t v);
@@ -49,7 +59,9 @@ class Sysctl : public RegBlock {
     uint32_t id;
     uint32_t arg;
     sc_core::sc_time start;
+    double dynamic_pj_at_start;
   };
+  std::map<uint32_t, PhaseStats> phase_totals_;
   std::vector<OpenPhase> open_;
   int phase_wire_ = -1;
   int phase_track_ = -1;

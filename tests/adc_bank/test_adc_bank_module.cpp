@@ -59,7 +59,7 @@ cimvp::config::Scenario make_scenario() {
   cimvp::config::LoadOptions lo;
   lo.overrides = {"chip.crossbar.rows=16", "chip.crossbar.cols=16", "chip.adc.mode=qcell", "chip.adc.bits=3",
                   "chip.adc.share=4"};
-  return cimvp::config::load_scenario("", lo);
+  return cimvp::config::load_scenario(cimvp::config::kSelftestScenario, lo);
 }
 
 struct Bench {

@@ -55,7 +55,7 @@ inline Run run_tiny(uint32_t calib_samples, bool write_verify, unsigned bits, co
   b.output("y");
   auto g = b.load("tiny_calib.onnx");
 
-  auto sc = config::load_scenario("");
+  auto sc = config::load_scenario(cimvp::config::kSelftestScenario);
   sc.firmware.app = "infer";
   sc.chip.adc.mode = "qcell";
   sc.chip.adc.bits = static_cast<int>(bits);

@@ -43,7 +43,7 @@ struct Initiator : sc_core::sc_module {
 };
 
 struct Bench {
-  cimvp::config::Scenario scenario = cimvp::config::load_scenario("");
+  cimvp::config::Scenario scenario = cimvp::config::load_scenario(cimvp::config::kSelftestScenario);
   cimvp::Tracer tracer;
   cimvp::PowerSc power{1000};
   cimvp::Context ctx{scenario, tracer, power};

@@ -89,7 +89,7 @@ TEST_CASE("cimvp compile writes a network image of the example network", "[netru
   REQUIRE(img.layers()[0].x_scale == Approx(1.0 / 255));
   // A chip with too few tiles says how many it needs.
   REQUIRE(run(std::string("compile ") + CIMVP_EXAMPLE_MODEL +
-              " --out net2.cimnet --set 'memory_map=[{name: sysctl, block: sysctl, base: 0, size: 0x1000},"
+              " --out net2.cimnet --set network.tiles=memory_map --set 'memory_map=[{name: sysctl, block: sysctl, base: 0, size: 0x1000},"
               "{name: irq, block: irq, base: 0x1000, size: 0x1000},"
               "{name: sram, block: sram, base: 0x10000000, size: 0x400000},"
               "{name: t, block: tile, base: 0x40000000, size: 0x4000, count: 4, irq: 2}]'") == 2);

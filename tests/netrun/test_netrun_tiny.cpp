@@ -53,7 +53,7 @@ TEST_CASE("tiny conv network runs on the chip in ideal mode and matches the refe
   const int n = 7;  // batch > 1
   nn::Tensor x({n, 2, 8, 8}, rv(n * 128));
   nn::Tensor ref = nn::evaluate(g, x);
-  auto sc = config::load_scenario("");
+  auto sc = config::load_scenario(cimvp::config::kSelftestScenario);
   RunResult r;
   nn::Tensor y = netrun::infer_tensor(g, x, sc, /*ideal=*/true, &r);
   REQUIRE(r.exit_status == 0);

@@ -41,7 +41,7 @@ struct TestInitiator : sc_core::sc_module {
 
 // One elaboration per process: the bench is built once and shared by the test cases.
 struct Bench {
-  cimvp::config::Scenario scenario = cimvp::config::load_scenario("");
+  cimvp::config::Scenario scenario = cimvp::config::load_scenario(cimvp::config::kSelftestScenario);
   cimvp::Tracer tracer;
   cimvp::PowerSc power{1000};
   cimvp::Context ctx{scenario, tracer, power};

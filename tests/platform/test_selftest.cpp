@@ -18,7 +18,7 @@ using cimvp::trace::Json;
 namespace {
 // One elaboration per process: the run happens once, the sections only read its files.
 const cimvp::RunResult& run_once(const std::string& out) {
-  static cimvp::config::Scenario scenario = cimvp::config::load_scenario("");
+  static cimvp::config::Scenario scenario = cimvp::config::load_scenario(cimvp::config::kSelftestScenario);
   static cimvp::RunResult result = [&] {
     cimvp::RunOptions ro;
     ro.out_dir = out;
@@ -80,7 +80,7 @@ TEST_CASE("selftest passes on the default platform and the outputs are well form
     for (const char* k : {"scenario", "seed", "sim_time_ns", "wall_seconds", "firmware_exit_code", "energy_pj",
                           "energy_breakdown_pj", "area_breakdown_um2"})
       CHECK(s.contains(k));
-    CHECK(s.at("scenario").as_string() == "default");
+    CHECK(s.at("scenario").as_string() == "selftest");
     CHECK(s.at("firmware_exit_code").as_double() == 0);
     // Total energy is the sum of the breakdown.
     double sum = 0;

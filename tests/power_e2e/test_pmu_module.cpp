@@ -70,7 +70,7 @@ struct Observed {
 };
 
 struct Bench {
-  cimvp::config::Scenario scenario = cimvp::config::load_scenario("");
+  cimvp::config::Scenario scenario = cimvp::config::load_scenario(cimvp::config::kSelftestScenario);
   cimvp::Tracer tracer;
   cimvp::PowerSc power{1000};  // 1000 ns bins
   cimvp::Context ctx{scenario, tracer, power};

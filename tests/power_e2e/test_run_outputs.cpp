@@ -35,7 +35,7 @@ struct Run {
 Run& run_once() {
   static Run r = [] {
     Run x;
-    x.scenario = cimvp::config::load_scenario("");
+    x.scenario = cimvp::config::load_scenario(cimvp::config::kSelftestScenario);
     x.scenario.sim.power_bin_ns = 250;  // several bins over the selftest's few microseconds
     cimvp::config::MemoryMapEntry pmu;
     pmu.name = "pmu";

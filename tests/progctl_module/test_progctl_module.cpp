@@ -56,7 +56,7 @@ struct Initiator : sc_core::sc_module {
 cimvp::config::Scenario make_scenario() {
   cimvp::config::LoadOptions lo;
   lo.overrides = {"chip.crossbar.rows=32", "chip.crossbar.cols=32", "chip.program.mode=write_verify"};
-  return cimvp::config::load_scenario("", lo);
+  return cimvp::config::load_scenario(cimvp::config::kSelftestScenario, lo);
 }
 
 struct Bench {

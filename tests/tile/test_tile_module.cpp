@@ -49,7 +49,7 @@ struct Initiator : sc_core::sc_module {
 cimvp::config::Scenario make_scenario() {
   cimvp::config::LoadOptions lo;
   lo.overrides = {"chip.crossbar.rows=64", "chip.crossbar.cols=64", "chip.adc.mode=ideal"};
-  return cimvp::config::load_scenario("", lo);
+  return cimvp::config::load_scenario(cimvp::config::kSelftestScenario, lo);
 }
 
 struct Bench {

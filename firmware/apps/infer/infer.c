@@ -29,6 +29,7 @@
 #include "hal/hal.h"
 #include "lib/fw_calib.h"
 #include "lib/fw_console.h"
+#include "lib/fw_program.h"
 #include "lib/fw_soc.h"
 
 #define INFER_MAX_LAYERS 64u
@@ -386,6 +387,14 @@ int fw_app_infer(void)
     ic.xb = xb;
     ic.raw = raw;
     ic.cls = cls;
+    if (job.job_flags & CIMNET_JOB_F_PROGRAM) { /* weights by write-verify (lib/fw_program.h) */
+        const uint32_t used = (g_hdr.sram_bytes + 4095u) & ~4095u;
+        fw_program_result_t pr = {0};
+        if (used + 4096u > sr.size || fw_program_weights(image_base, sr.base + used, sr.size - used, &pr) != 0) {
+            fw_printf("infer: programming the weights failed (controller error %u)\n", pr.error);
+            return CIMNET_EXIT_PROGRAM;
+        }
+    }
     if (job.calib_count) { /* ADC calibration on training images first (lib/fw_calib.h) */
         fw_calib_args_t ca = {&job, &g_hdr, g_layers, g_tiles, hm.base, sr.base, sr.size, infer_inputs, &ic};
         int crc = fw_calib_run(&ca);

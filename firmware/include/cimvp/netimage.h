@@ -129,7 +129,12 @@ typedef struct {
     uint32_t calib_flags;      /* CIMNET_CAL_F_* */
     uint32_t calib_samples;    /* capture capacity per ADC group, samples (decimation chosen to fit) */
     uint32_t calib_result_off; /* cimnet_calib_header_t + one cimnet_calib_result_t per group written here */
-} cimnet_job_t; /* 64 bytes */
+    uint32_t job_flags;        /* CIMNET_JOB_F_* */
+    uint32_t reserved[7];
+} cimnet_job_t; /* 96 bytes */
+
+/* Job flags. */
+#define CIMNET_JOB_F_PROGRAM (1u << 0) /* program the weights through the programming controller first (write-verify) */
 
 #define CIMNET_CAL_F_WRITE_VERIFY (1u << 0) /* program Q-cell edges through the programming controller */
 #define CIMNET_CAL_F_GROUP_ARRAY  (1u << 1) /* one ADC design per tile (array); else one per layer */
@@ -177,6 +182,7 @@ typedef struct {
 #define CIMNET_EXIT_BAD_IMAGE  12
 #define CIMNET_EXIT_NO_TILE    13
 #define CIMNET_EXIT_TILE_ERROR 14
+#define CIMNET_EXIT_PROGRAM    16 /* program_weights failed (no controller, controller error) */
 #define CIMNET_EXIT_SCRATCH    15 /* image needs more firmware scratch than built in */
 #define CIMNET_EXIT_CALIB      16 /* ADC calibration failed (console says why) */
 
