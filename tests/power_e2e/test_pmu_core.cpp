@@ -36,7 +36,7 @@ TEST_CASE("pj_to_fj rounds to the nearest fJ and rejects what a counter cannot h
   CHECK_THROWS_AS(pj_to_fj(2e16), std::range_error);  // 2e19 fJ > 2^64
 }
 
-TEST_CASE("snapshots count from the last reset; totals are the sum of the components") {
+TEST_CASE("snapshots count from the last reset and totals are the sum of the components") {
   Counters c;
   std::vector<ComponentEnergy> e = {{10.0, 1.0}, {0.5, 0.25}};
   c.snapshot(e, 2000);

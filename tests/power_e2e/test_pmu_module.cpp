@@ -180,7 +180,7 @@ TEST_CASE("a snapshot latches dynamic energy so far plus leakage up to the insta
   CHECK(o.hole == tlm::TLM_ADDRESS_ERROR_RESPONSE);
 }
 
-TEST_CASE("RESET restarts energy and time; cycles follow the CPU clock") {
+TEST_CASE("RESET restarts energy and time and cycles follow the CPU clock") {
   auto& b = bench();
   const auto& o = b.o;
   REQUIRE(o.done);

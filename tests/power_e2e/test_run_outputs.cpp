@@ -154,7 +154,7 @@ TEST_CASE("per-component totals equal the PMU counters at the end of the run") {
   CHECK((uint64_t(regs.value(PMU_NOW_HI)) << 32 | regs.value(PMU_NOW_LO)) == end_ps);
 }
 
-TEST_CASE("power.vcd and signals.vcd parse; power.vcd has a real signal per component and the total") {
+TEST_CASE("power.vcd and signals.vcd parse and power.vcd has a real signal per component and the total") {
   auto& r = run_once();
   REQUIRE(r.result.exit_status == 0);
   auto pv = cimvp::trace::read_vcd(kOut + "/power.vcd");
