@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -10,6 +11,10 @@
 #include "platform/dataset/idx.hpp"
 #include "platform/onnx/evaluator.hpp"
 #include "platform/onnx/onnx_import.hpp"
+
+extern "C" {
+#include "cimvp/regs.h"  // DMA_DESC_BYTES, DPU_OP_BYTES (descriptor scratch sizing)
+}
 
 namespace cimvp::compiler {
 
@@ -386,8 +391,14 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     acc = std::max<uint64_t>(acc, 4ull * d.row_blocks * d.mm_h * d.mm_w * d.n);
   }
   auto al = [](uint64_t v) { return (v + 63) & ~uint64_t(63); };
+  // Descriptor scratch: one layer's DMA chain (one im2col/copy per row block) and DPU chain
+  // (one accumulate op per extra row block + the final op), plus the argmax results.
+  uint32_t max_rb = 1;
+  for (const auto& l : p.layers) max_rb = std::max(max_rb, l.desc.row_blocks);
   const uint64_t per_image = al(act) * 2 + al(codes) + al(acc) + 256;
-  uint64_t batch = std::min<uint64_t>(opt.max_batch, opt.sram_bytes / per_image);
+  const uint64_t desc_fixed = al(uint64_t(max_rb) * (DMA_DESC_BYTES + DPU_OP_BYTES));
+  const uint64_t sram_avail = opt.sram_bytes > desc_fixed ? opt.sram_bytes - desc_fixed : 0;
+  uint64_t batch = std::min<uint64_t>(opt.max_batch, sram_avail / (per_image + 4));
   if (batch < 1) {
     std::ostringstream s;
     s << g.source << ": one image needs " << per_image << " bytes of SRAM buffers but the chip has " << opt.sram_bytes
@@ -395,9 +406,15 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     throw std::runtime_error(s.str());
   }
   const uint64_t a_off = 0, b_off = al(act * batch), c_off = b_off + al(act * batch), acc_off = c_off + al(codes * batch);
-  const uint64_t sram_need = acc_off + al(acc * batch);
+  const uint64_t desc_off = acc_off + al(acc * batch);
+  const uint64_t desc_bytes = desc_fixed + al(4 * batch);
+  const uint64_t sram_need = desc_off + desc_bytes;
   for (std::size_t i = 0; i < p.layers.size(); ++i) {
     auto& d = p.layers[i].desc;
+    if (i + 1 < p.layers.size()) {  // the DPU requantises to the next layer's codes
+      d.out_scale = p.layers[i + 1].desc.x_scale;
+      d.out_q_max = p.layers[i + 1].desc.q_max;
+    }
     d.sram_in = static_cast<uint32_t>(i % 2 == 0 ? a_off : b_off);
     d.sram_out = static_cast<uint32_t>(i % 2 == 0 ? b_off : a_off);
     d.sram_codes = static_cast<uint32_t>(c_off);
@@ -415,6 +432,8 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
   h.tile_bytes = sizeof(cimnet_tile_t);
   h.batch = static_cast<uint32_t>(batch);
   h.sram_bytes = static_cast<uint32_t>(sram_need);
+  h.sram_desc = static_cast<uint32_t>(desc_off);
+  h.sram_desc_bytes = static_cast<uint32_t>(desc_bytes);
   const auto& d0 = p.layers.front().desc;
   h.in_c = d0.in_c;
   h.in_h = d0.in_h;
@@ -519,6 +538,9 @@ Image::Image(std::vector<uint8_t> bytes, const std::string& source) : bytes_(std
   std::memcpy(tiles_.data(), bytes_.data() + hdr_.tiles_off, tiles_.size() * sizeof(cimnet_tile_t));
   for (std::size_t i = 0; i < layers_.size(); ++i)
     if (!in_range(layers_[i].dpu_off, 8ull * layers_[i].n)) bad("layer " + std::to_string(i) + " DPU table out of range");
+  if (uint64_t(hdr_.sram_desc) + hdr_.sram_desc_bytes > hdr_.sram_bytes)
+    bad("descriptor scratch (sram_desc at byte " + std::to_string(offsetof(cimnet_header_t, sram_desc)) +
+        ") lies outside sram_bytes");
   for (std::size_t i = 0; i < tiles_.size(); ++i) {
     const auto& t = tiles_[i];
     if (t.layer >= layers_.size() || t.k > hdr_.rows || !in_range(t.codes_off, 4ull * t.k * t.n) ||

@@ -190,6 +190,7 @@ void Loader::load(Soc& soc, bool progress) {
                                   "(e.g. {name: progctl, block: progctl, base: 0x00002000, size: 0x1000, irq: 3})");
     job.job_flags |= CIMNET_JOB_F_PROGRAM;
   }
+  if (cpu_datapath_) job.job_flags |= CIMNET_JOB_F_CPU_DATAPATH;
   job.class_off = static_cast<uint32_t>(class_off_);
   job.output_off = static_cast<uint32_t>(output_off_);
   job.batch = batch_;
@@ -287,6 +288,37 @@ void size_tiles(config::Scenario& sc, int needed) {
     t.name = stem + std::to_string(i);
     t.base = base + stride * static_cast<uint64_t>(i);
     sc.memory_map.push_back(t);
+  }
+}
+
+void add_dma_dpu(config::Scenario& sc) {
+  for (const char* kind : {"dma", "dpu"}) {
+    if (find_kind(sc, kind)) continue;
+    config::MemoryMapEntry e;
+    e.name = kind;
+    e.block = kind;
+    e.size = 0x1000;
+    e.where = "network flow (memory_map has no " + std::string(kind) + " entry)";
+    // First free 4 KiB slot in the low register region (below the SRAM in the shipped maps).
+    uint64_t base = 0x1000;
+    for (; base < 0x10000000; base += 0x1000) {
+      bool clash = false;
+      for (const auto& o : sc.memory_map) clash = clash || (base < o.base + o.size && o.base < base + e.size);
+      if (!clash) break;
+    }
+    if (base >= 0x10000000)
+      throw std::invalid_argument(std::string("memory_map: no free 4 KiB slot below 0x10000000 for the ") + kind +
+                                  " the network flow needs: add a {block: " + kind + "} entry");
+    e.base = base;
+    std::set<int> used;
+    for (const auto& o : sc.memory_map) used.insert(o.irq);
+    int irq = 1;
+    while (irq <= 30 && used.count(irq)) ++irq;
+    if (irq > 30)
+      throw std::invalid_argument(std::string("memory_map: no free interrupt line for the ") + kind +
+                                  " the network flow needs: add a {block: " + kind + "} entry with an irq");
+    e.irq = irq;
+    sc.memory_map.push_back(e);
   }
 }
 
@@ -467,7 +499,7 @@ void add_adc_summary(const std::string& dir, const config::Scenario& sc, const C
 
 }  // namespace
 
-RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out) {
+RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out, const FlowOptions& fo) {
   nn::Graph g = load_model(sc);
   const auto& ds = sc.dataset;
   auto split = ds.split == "train" ? dataset::Split::Train : dataset::Split::Test;
@@ -480,6 +512,7 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
   // Activation scales from the TRAINING split, whatever split is inferred.
   opt.calibration = compiler::fashion_mnist_calibration(ds.calibration_images, ds.dir);
   if (sc.network.tiles == "auto") size_tiles(sc, compiler::tiles_needed(g, sc.chip.mapping));
+  add_dma_dpu(sc);
   auto net = compiler::compile(g, opt);
   auto img = std::make_shared<const compiler::Image>(compiler::serialize(net), g.source);
 
@@ -491,6 +524,7 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
   std::vector<uint8_t> labels(set.labels.begin() + static_cast<std::ptrdiff_t>(ds.first),
                               set.labels.begin() + static_cast<std::ptrdiff_t>(ds.first + ds.images));
   auto loader = std::make_shared<Loader>(img, std::move(in), false, sc.network.batch);
+  loader->set_cpu_datapath(fo.cpu_datapath);
   if (sc.calibration.enabled) {
     // ADC calibration images: always the TRAINING split, never the images scored.
     auto train = split == dataset::Split::Train ? set : dataset::load_fashion_mnist(dataset::Split::Train, ds.dir);
@@ -521,6 +555,7 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
       return;
     }
     acc = score(res.classes, labels);
+    if (fo.classes) *fo.classes = res.classes;
     calres = loader->collect_calibration(soc);
     if (sc.calibration.enabled && !calres.done) {
       r.exit_status = 1;
@@ -583,6 +618,7 @@ nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenari
     opt.calibration = x;
   }
   size_tiles(sc, compiler::tiles_needed(g, sc.chip.mapping));
+  add_dma_dpu(sc);
   auto net = compiler::compile(g, opt);
   auto img = std::make_shared<const compiler::Image>(compiler::serialize(net), g.source);
   Inputs in;

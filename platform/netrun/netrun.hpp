@@ -64,6 +64,9 @@ class Loader {
   Results collect(Soc& soc) const;
   // Calibration images and settings (before check/load); the result area after the run.
   void set_calibration(Calibration c);
+  // Comparison runs: im2col and post-processing on the CPU even where the DMA/DPU could
+  // run them (job flag CIMNET_JOB_F_CPU_DATAPATH).
+  void set_cpu_datapath(bool on) { cpu_datapath_ = on; }
   CalibrationResult collect_calibration(Soc& soc) const;
   uint64_t hostmem_bytes() const { return end_; }
 
@@ -74,6 +77,7 @@ class Loader {
   uint32_t batch_;
   uint64_t image_off_ = 0, input_off_ = 0, class_off_ = 0, output_off_ = 0, end_ = 0;
   Calibration cal_;
+  bool cpu_datapath_ = false;
   uint64_t cal_input_off_ = 0, cal_result_off_ = 0;
 };
 
@@ -82,6 +86,10 @@ int tile_count(const config::Scenario& sc);
 // network.tiles: auto — sets the count of the scenario's tile entries to `needed` (extends
 // the last tile run, or adds one at 0x40000000 on a free IRQ line). Throws on overlaps.
 void size_tiles(config::Scenario& sc, int needed);
+// The network flow's data movers: adds a `dma` and a `dpu` entry (0x1000 bytes each, at the
+// first free 4 KiB slots below the SRAM, on free IRQ lines) when the memory map lacks them.
+// Throws std::invalid_argument when no slot or line is free.
+void add_dma_dpu(config::Scenario& sc);
 // Compile options from the scenario's chip, memory map and network sections.
 compiler::CompileOptions compile_options(const config::Scenario& sc);
 // The scenario's model (path relative to the scenario file, embedded files included).
@@ -100,7 +108,12 @@ Accuracy score(const std::vector<uint32_t>& predicted, const std::vector<uint8_t
 
 // `cimvp run` for a scenario with a network section: compile, load, run, score, write
 // accuracy.csv and the summary metrics. progress: show progress on stderr.
-RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out = nullptr);
+struct FlowOptions {
+  bool cpu_datapath = false;                // the firmware's CPU path for every layer (comparison runs)
+  std::vector<uint32_t>* classes = nullptr;  // if set: the class the chip gave each image
+};
+RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out = nullptr,
+                       const FlowOptions& fo = FlowOptions());
 
 // `cimvp infer`: the chip's data path on one tensor [N, ...] (batch N >= 1). ideal: float
 // conductances, no programming error/noise, ideal ADC, 16-bit weights, 24-bit inputs (three

@@ -222,6 +222,59 @@ TEST_CASE("network image round trip", "[compiler][image]") {
   REQUIRE_THROWS_WITH(compiler::Image(bad, "x.cimnet"), Catch::Contains("truncated"));
 }
 
+TEST_CASE("image v2: requantisation scales and the SRAM plan for the DMA/DPU path", "[compiler][image]") {
+  // conv (K = 2*3*3 = 18) -> relu -> flatten -> fc (K = 4*4*4 = 64) -> relu -> fc (K = 20), on
+  // 16-row arrays: row blocks 2, 4, 2.
+  std::mt19937_64 rng(9);
+  ModelBuilder b(11);
+  b.input("x", {-1, 2, 6, 6});
+  b.init("w", {4, 2, 3, 3}, randv(72, rng));
+  b.init("w2", {64, 20}, randv(64 * 20, rng));
+  b.init("w3", {20, 5}, randv(100, rng));
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  b.node("Relu", {"c"}, {"r"}, "relu");
+  b.node("Flatten", {"r"}, {"f"}, "flat");
+  b.node("MatMul", {"f", "w2"}, {"h"}, "fc1");
+  b.node("Relu", {"h"}, {"hr"}, "relu2");
+  b.node("MatMul", {"hr", "w3"}, {"y"}, "fc2");
+  b.output("y");
+  auto g = b.load();
+  nn::Tensor x({3, 2, 6, 6}, randv(216, rng, 0.f, 1.f));
+  auto o = opts(x);
+  o.mapping.rows = 16;
+  o.mapping.cols = 128;
+  o.sram_bytes = 64 << 10;
+  auto net = compiler::compile(g, o);
+  compiler::Image img(compiler::serialize(net));
+  const auto& h = img.header();
+  REQUIRE(h.version == 2);
+  const auto& L = img.layers();
+  REQUIRE(L.size() == 3);
+  REQUIRE(L[0].row_blocks == 2);
+  REQUIRE(L[1].row_blocks == 4);
+  REQUIRE(L[2].row_blocks == 2);
+  // Each layer requantises to the next layer's input scale; the last has none.
+  REQUIRE(L[0].out_scale == L[1].x_scale);
+  REQUIRE(L[0].out_q_max == 255);
+  REQUIRE(L[1].out_scale == L[2].x_scale);
+  REQUIRE(L[2].out_scale == 0.f);
+  REQUIRE(L[2].out_q_max == 0);
+  // Descriptor scratch: the largest layer's DMA + DPU chains (4 x (128 + 160) bytes) and one
+  // argmax word per image, after every buffer and inside sram_bytes.
+  REQUIRE(h.sram_desc_bytes >= 4 * (128 + 160) + 4 * h.batch);
+  REQUIRE(uint64_t(h.sram_desc) + h.sram_desc_bytes <= h.sram_bytes);
+  REQUIRE(h.sram_bytes <= o.sram_bytes);
+  for (const auto& d : L) {
+    const uint64_t nvec = uint64_t(h.batch) * d.mm_h * d.mm_w;
+    REQUIRE(d.sram_acc + 4 * d.row_blocks * nvec * d.n <= h.sram_desc);
+    REQUIRE(d.sram_codes + nvec * d.k <= d.sram_acc);
+  }
+  // A v1 image is refused by version.
+  auto bytes = compiler::serialize(net);
+  bytes[4] = 1;
+  REQUIRE_THROWS_WITH(compiler::Image(bytes, "old.cimnet"), Catch::Contains("version 1"));
+}
+
 TEST_CASE("operators the chip cannot run are errors naming the node", "[compiler][errors]") {
   std::mt19937_64 rng(1);
   {

@@ -16,8 +16,15 @@
  * After the last layer, argmax gives the class of each input (written to the job's class
  * buffer), and the outputs are copied out when the job asks for them.
  *
- * Steps 1 and 3 run on the CPU with their cost charged through hal_cpu_cycles() until the
- * DMA (im2col mode) and DPU blocks land; see docs/network.md. C11, freestanding.
+ * Two data paths, chosen per layer (choose_paths, docs/network.md):
+ *   - chip path (8-bit single-digit unsigned inputs, DMA and DPU present): activations live
+ *     in SRAM as uint8 codes; one DMA im2col (or copy) descriptor per row block builds the
+ *     code vectors, the tiles run, the DPU adds the row blocks' partial sums and applies
+ *     scale/bias/ReLU/pooling and requantises to the next layer's codes (or writes float32
+ *     logits + argmax for the last layer). Softmax, when the outputs are asked for, on the CPU;
+ *   - CPU path (ideal mode's multi-digit inputs, signed inputs, no DMA/DPU, or the job flag
+ *     CIMNET_JOB_F_CPU_DATAPATH): steps 1 and 3 above on the CPU with their cost charged
+ *     through hal_cpu_cycles(). C11, freestanding.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +32,8 @@
 #include "apps/apps.h"
 #include "cimvp/netimage.h"
 #include "cimvp/regs.h"
+#include "drivers/dma.h"
+#include "drivers/dpu.h"
 #include "drivers/tile.h"
 #include "hal/hal.h"
 #include "lib/fw_calib.h"
@@ -44,12 +53,20 @@
 #define CYC_IM2COL_PER_ELEM 3u
 #define CYC_DPU_PER_ELEM 6u
 #define CYC_POOL_PER_TAP 2u
+/* CPU cycles to build one DMA descriptor / DPU op in local memory (assumption: ~32 stores
+ * plus a few address computations). */
+#define CYC_PER_DESCRIPTOR 40u
 
 static cimnet_header_t g_hdr;
 static cimnet_layer_t g_layers[INFER_MAX_LAYERS];
 static tile_t g_tiles[INFER_MAX_TILES];
 static uint8_t g_pool[INFER_POOL_BYTES] __attribute__((aligned(64)));
 static uint32_t g_pool_used;
+/* Chip data path (docs/network.md): layer l runs with DMA im2col + DPU post-processing when
+ * g_chip[l]; its input is then uint8 codes CHW (layer 0: the job's pixels in host memory). */
+static dma_t g_dma;
+static dpu_t g_dpu;
+static uint8_t g_chip[INFER_MAX_LAYERS];
 
 static void *pool_alloc(uint32_t bytes)
 {
@@ -72,6 +89,22 @@ static float fw_expf(float x)
     union { float f; uint32_t u; } s;
     s.u = (uint32_t)(n + 127) << 23;
     return p * s.f;
+}
+
+/* Softmax over each of nb rows of n outputs, in place. */
+static void softmax_rows(float *o, uint32_t nb, uint32_t n)
+{
+    for (uint32_t b = 0; b < nb; b++, o += n) {
+        float mx = o[0], sum = 0.0f;
+        for (uint32_t i = 1; i < n; i++)
+            if (o[i] > mx) mx = o[i];
+        for (uint32_t i = 0; i < n; i++) {
+            o[i] = fw_expf(o[i] - mx);
+            sum += o[i];
+        }
+        for (uint32_t i = 0; i < n; i++) o[i] /= sum;
+    }
+    hal_cpu_cycles(40u * nb * n);
 }
 
 /* Quantised im2col of one batch: q[v*K + k] = round(x / x_scale) clamped to +-q_max. */
@@ -236,21 +269,164 @@ static int run_layer(uint32_t li, uint32_t sram, uint32_t nb, const float *x, fl
     } else {
         for (uint32_t i = 0; i < nb * out_sz; i++) out[i] = chw[i];
     }
-    if (L->flags & CIMNET_F_SOFTMAX) {
-        for (uint32_t b = 0; b < nb; b++) {
-            float *o = out + (size_t)b * out_sz, mx = o[0], sum = 0.0f;
-            for (uint32_t i = 1; i < out_sz; i++)
-                if (o[i] > mx) mx = o[i];
-            for (uint32_t i = 0; i < out_sz; i++) {
-                o[i] = fw_expf(o[i] - mx);
-                sum += o[i];
-            }
-            for (uint32_t i = 0; i < out_sz; i++) o[i] /= sum;
-        }
-        hal_cpu_cycles(40u * nb * out_sz);
-    }
+    if (L->flags & CIMNET_F_SOFTMAX) softmax_rows(out, nb, out_sz);
     g_pool_used = mark;
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Chip data path: DMA im2col -> tiles -> DPU (accumulate, scale/bias, ReLU, pool, requantise
+ * or float32 + argmax). Used per layer where the blocks can do the whole job (choose_paths).
+ * ---------------------------------------------------------------------------------------- */
+
+/* Where the DPU leaves the classes of a batch: the last 4 x batch bytes of the descriptor
+ * scratch (docs/network-image.md). */
+static uint32_t argmax_addr(uint32_t sram) { return sram + g_hdr.sram_desc + g_hdr.sram_desc_bytes - 4u * g_hdr.batch; }
+
+/* Decides per layer which path runs it. The blocks handle one unsigned code digit of at most
+ * 8 bits; ideal mode's multi-digit inputs and signed inputs stay on the CPU. Layer 0 reads the
+ * job's uint8 pixels directly when they are its codes (x_scale == in_scale). */
+static void choose_paths(const cimnet_job_t *job, uint32_t batch)
+{
+    const int blocks = !(job->job_flags & CIMNET_JOB_F_CPU_DATAPATH) && dma_open(0, &g_dma) == 0 &&
+                       dpu_open(0, &g_dpu) == 0;
+    const uint32_t bits = g_hdr.input_bits;
+    for (uint32_t l = 0; l < g_hdr.n_layers; l++) {
+        const cimnet_layer_t *L = &g_layers[l];
+        const uint32_t ntl = L->row_blocks * L->col_blocks;
+        int ok = blocks && bits >= 1u && bits <= 8u && L->digits == 1u && !(L->flags & CIMNET_F_SIGNED_INPUT) &&
+                 L->q_max == (1u << bits) - 1u && ntl <= INFER_MAX_LAYER_TILES && batch <= g_hdr.batch &&
+                 L->row_blocks * (DMA_DESC_BYTES + DPU_OP_BYTES) + 4u * g_hdr.batch <= g_hdr.sram_desc_bytes;
+        if (l == 0) {
+            const float d = L->x_scale - job->in_scale;
+            ok = ok && job->input_format == CIMNET_IN_U8 && (d < 0 ? -d : d) <= 1e-6f * L->x_scale;
+        }
+        g_chip[l] = (uint8_t)ok;
+    }
+}
+
+/* Starts every tile of the layer on the codes at sram_codes (row block rb at rb*rows*nvec)
+ * and waits; partial sums of row block rb go to its slice of sram_acc. */
+static int run_tiles(uint32_t li, uint32_t sram, uint32_t nvec)
+{
+    const cimnet_layer_t *L = &g_layers[li];
+    const uint32_t K = L->k, N = L->n, rows = g_hdr.rows, ntl = L->row_blocks * L->col_blocks;
+    const tile_t *tl[INFER_MAX_LAYER_TILES];
+    uint32_t errs[INFER_MAX_LAYER_TILES];
+    for (uint32_t t = 0; t < ntl; t++) {
+        const uint32_t rb = t / L->col_blocks, cb = t % L->col_blocks;
+        const uint32_t r0 = rb * rows, kb = (K - r0 < rows) ? K - r0 : rows, c0 = cb * L->block_cols;
+        tile_batch_t bt;
+        tl[t] = &g_tiles[L->first_tile + t];
+        bt.k = kb;
+        bt.n = (N - c0 < L->block_cols) ? N - c0 : L->block_cols;
+        bt.in_addr = sram + L->sram_codes + r0 * nvec;
+        bt.in_stride = kb;
+        bt.out_addr = sram + L->sram_acc + 4u * (rb * nvec * N + c0);
+        bt.out_stride = 4u * N;
+        bt.nvec = nvec;
+        bt.accumulate = 0;
+        tile_start(tl[t], &bt);
+    }
+    if (tile_wait_all(tl, ntl, errs) != 0) {
+        for (uint32_t t = 0; t < ntl; t++)
+            if (errs[t]) {
+                fw_printf("infer: layer %u tile %u error %u\n", li, L->first_tile + t, errs[t]);
+                break;
+            }
+        return CIMNET_EXIT_TILE_ERROR;
+    }
+    return 0;
+}
+
+/* One layer on the chip path for nb images whose uint8 CHW codes are at in_addr (bus
+ * address). Output at sram_out: uint8 codes of the next layer when it runs on the chip path
+ * too, else float32 CHW; the last layer also leaves its classes at argmax_addr(). */
+static int run_layer_chip(uint32_t li, uint32_t sram, uint32_t nb, uint32_t in_addr, uint32_t image_base)
+{
+    const cimnet_layer_t *L = &g_layers[li];
+    const uint32_t K = L->k, N = L->n, P = L->mm_h * L->mm_w, nvec = nb * P, rows = g_hdr.rows;
+    const uint32_t in_sz = L->in_c * L->in_h * L->in_w, R = L->row_blocks;
+    const uint32_t desc_at = sram + g_hdr.sram_desc, ops_at = desc_at + R * DMA_DESC_BYTES;
+    const uint32_t mark = g_pool_used;
+    dma_desc_t *dd = (dma_desc_t *)pool_alloc(R * (uint32_t)sizeof(dma_desc_t));
+    dpu_op_t *ops = (dpu_op_t *)pool_alloc(R * (uint32_t)sizeof(dpu_op_t));
+    if (!dd || !ops) return CIMNET_EXIT_SCRATCH;
+
+    /* 1. DMA: one descriptor per row block builds its code vectors (vector v at r0*nvec + v*kb). */
+    for (uint32_t rb = 0; rb < R; rb++) {
+        const uint32_t r0 = rb * rows, kb = (K - r0 < rows) ? K - r0 : rows;
+        const uint32_t dst = sram + L->sram_codes + r0 * nvec;
+        if (L->op == CIMNET_OP_CONV) {
+            dma_im2col_t g = {L->in_c, L->in_h,  L->in_w,  L->kh,    L->kw,    L->stride_h, L->stride_w, L->dil_h,
+                              L->dil_w, L->pad_t, L->pad_l, L->pad_b, L->pad_r, 0u,          r0,          kb};
+            dma_desc_im2col(&dd[rb], in_addr, dst, nb, in_sz, kb, &g);
+        } else { /* FC: columns r0..r0+kb of each image's flattened codes */
+            dma_desc_copy3d(&dd[rb], in_addr + r0, dst, 1u, kb, nb, 1u, in_sz, 0u, kb, 0u);
+        }
+    }
+    hal_cpu_cycles(CYC_PER_DESCRIPTOR * R);
+    uint32_t err = dma_run(&g_dma, desc_at, dd, R);
+    if (err) {
+        fw_printf("infer: layer %u DMA error %u\n", li, err);
+        g_pool_used = mark;
+        return CIMNET_EXIT_TILE_ERROR;
+    }
+
+    /* 2. Tiles. */
+    int rc = run_tiles(li, sram, nvec);
+    if (rc) {
+        g_pool_used = mark;
+        return rc;
+    }
+
+    /* 3. DPU: row blocks 1.. added into block 0 in place (position-major, as the tiles wrote
+     * them), then scale/bias/ReLU/pool from block 0 into CHW output, requantised or float. */
+    const uint32_t acc0 = sram + L->sram_acc, blk = 4u * nvec * N;
+    uint32_t n_ops = 0;
+    for (uint32_t rb = 1; rb < R; rb++) {
+        dpu_op_t *op = &ops[n_ops++];
+        dpu_op_init(op, nb, N, L->mm_h, L->mm_w);
+        dpu_in_hwc(op, acc0 + rb * blk, 4u, 4u * N);
+        dpu_res_hwc(op, acc0, 4u, 4u * N, 1.0f);
+        dpu_out_hwc(op, acc0, 0u, 1.0f, 4u * N);
+    }
+    dpu_op_t *op = &ops[n_ops++];
+    dpu_op_init(op, nb, N, L->mm_h, L->mm_w);
+    dpu_in_hwc(op, acc0, 4u, 4u * N);
+    op->scale_addr = image_base + L->dpu_off;
+    op->bias_addr = image_base + L->dpu_off + 4u * N;
+    if (L->flags & CIMNET_F_RELU) op->flags |= DPU_OP_RELU;
+    if (L->flags & (CIMNET_F_POOL_MAX | CIMNET_F_POOL_AVG))
+        dpu_pool(op, (L->flags & CIMNET_F_POOL_MAX) != 0, L->pool_kh, L->pool_kw, L->pool_sh, L->pool_sw, L->pool_pt,
+                 L->pool_pl, L->pool_pb, L->pool_pr, (L->flags & CIMNET_F_POOL_PAD_INCL) != 0, L->out_h, L->out_w);
+    const int codes_out = li + 1u < g_hdr.n_layers && g_chip[li + 1u];
+    dpu_out_chw(op, sram + L->sram_out, codes_out ? g_hdr.input_bits : 0u, codes_out ? L->out_scale : 1.0f);
+    if (L->flags & CIMNET_F_LAST) {
+        op->flags |= DPU_OP_ARGMAX;
+        op->argmax_addr = argmax_addr(sram);
+    }
+    hal_cpu_cycles(CYC_PER_DESCRIPTOR * n_ops);
+    err = dpu_run(&g_dpu, ops_at, ops, n_ops);
+    g_pool_used = mark;
+    if (err) {
+        fw_printf("infer: layer %u DPU error %u\n", li, err);
+        return CIMNET_EXIT_TILE_ERROR;
+    }
+    return 0;
+}
+
+/* CPU-path output -> the next layer's uint8 codes: q = clamp(round(x / scale), 0, q_max),
+ * the rounding of the CPU im2col (half away from zero). */
+static void quantise_codes(const float *x, uint32_t n, float scale, uint32_t q_max, uint8_t *q)
+{
+    const double inv = 1.0 / (double)scale;
+    for (uint32_t i = 0; i < n; i++) {
+        double v = (double)x[i] * inv;
+        if (v > (double)q_max) v = (double)q_max;
+        q[i] = v > 0.0 ? (uint8_t)(uint32_t)(v + 0.5) : 0u;
+    }
+    hal_cpu_cycles(CYC_IM2COL_PER_ELEM * n);
 }
 
 /* What the per-input routine needs; filled by fw_app_infer (also the calibration's callback). */
@@ -281,32 +457,58 @@ static int infer_inputs(void *vctx, uint32_t input_off, uint32_t first0, uint32_
     for (uint32_t first = first0; first < first0 + count; first += batch) {
         const uint32_t nb = (first0 + count - first < batch) ? first0 + count - first : batch;
         fw_phase_begin(FW_PHASE_IMAGE, first);
-        /* Inputs: host memory -> float32 CHW -> SRAM (layer 0's input buffer). */
-        hal_read_block(hm.base + input_off + first * in_sz * elem, raw, nb * in_sz * elem);
-        for (uint32_t i = 0; i < nb * in_sz; i++)
-            xa[i] = elem == 1u ? (float)raw[i] * job.in_scale : ((const float *)raw)[i];
-        hal_cpu_cycles(nb * in_sz);
-        hal_write_block(sram + L0->sram_in, xa, 4u * nb * in_sz);
+        const uint32_t in_addr = hm.base + input_off + first * in_sz * elem;
+        if (!g_chip[0]) {
+            /* Inputs: host memory -> float32 CHW -> SRAM (layer 0's input buffer). */
+            hal_read_block(in_addr, raw, nb * in_sz * elem);
+            for (uint32_t i = 0; i < nb * in_sz; i++)
+                xa[i] = elem == 1u ? (float)raw[i] * job.in_scale : ((const float *)raw)[i];
+            hal_cpu_cycles(nb * in_sz);
+            hal_write_block(sram + L0->sram_in, xa, 4u * nb * in_sz);
+        }
         for (uint32_t l = 0; l < g_hdr.n_layers; l++) {
             const cimnet_layer_t *L = &g_layers[l];
             const uint32_t lin = L->in_c * L->in_h * L->in_w, lout = L->out_c * L->out_h * L->out_w;
             fw_phase_begin(FW_PHASE_LAYER, l);
-            hal_read_block(sram + L->sram_in, xa, 4u * nb * lin);
-            int rc = run_layer(l, sram, nb, xa, xb, image_base);
-            if (rc) return rc;
-            hal_write_block(sram + L->sram_out, xb, 4u * nb * lout);
+            int rc;
+            if (g_chip[l]) { /* codes in (layer 0: the pixels in host memory), DMA/tiles/DPU */
+                rc = run_layer_chip(l, sram, nb, l == 0 ? in_addr : sram + L->sram_in, image_base);
+                if (rc) return rc;
+            } else {
+                hal_read_block(sram + L->sram_in, xa, 4u * nb * lin);
+                rc = run_layer(l, sram, nb, xa, xb, image_base);
+                if (rc) return rc;
+                if (l + 1u < g_hdr.n_layers && g_chip[l + 1u]) { /* next layer takes codes */
+                    uint8_t *q = (uint8_t *)xa; /* input consumed; 4 x batch x max_act bytes hold nb x lout */
+                    quantise_codes(xb, nb * lout, L->out_scale, L->out_q_max, q);
+                    hal_write_block(sram + L->sram_out, q, nb * lout);
+                } else {
+                    hal_write_block(sram + L->sram_out, xb, 4u * nb * lout);
+                }
+            }
             fw_phase_end(FW_PHASE_LAYER);
         }
-        /* Argmax (first maximum, as numpy) and results. */
-        hal_read_block(sram + LN->sram_out, xb, 4u * nb * out_sz);
-        for (uint32_t b = 0; b < nb; b++) {
-            const float *o = xb + (size_t)b * out_sz;
-            uint32_t best = 0;
-            for (uint32_t i = 1; i < out_sz; i++)
-                if (o[i] > o[best]) best = i;
-            cls[b] = best;
+        const int want_out = input_off == job.input_off && job.output_off;
+        if (g_chip[g_hdr.n_layers - 1u]) {
+            /* Classes from the DPU's argmax (of the logits: softmax keeps the order); the
+             * outputs, when asked for, get the softmax on the CPU (the DPU has none). */
+            hal_read_block(argmax_addr(sram), cls, 4u * nb);
+            if (want_out) {
+                hal_read_block(sram + LN->sram_out, xb, 4u * nb * out_sz);
+                if (LN->flags & CIMNET_F_SOFTMAX) softmax_rows(xb, nb, out_sz);
+            }
+        } else {
+            /* Argmax (first maximum, as numpy) and results. */
+            hal_read_block(sram + LN->sram_out, xb, 4u * nb * out_sz);
+            for (uint32_t b = 0; b < nb; b++) {
+                const float *o = xb + (size_t)b * out_sz;
+                uint32_t best = 0;
+                for (uint32_t i = 1; i < out_sz; i++)
+                    if (o[i] > o[best]) best = i;
+                cls[b] = best;
+            }
+            hal_cpu_cycles(nb * out_sz);
         }
-        hal_cpu_cycles(nb * out_sz);
         if (input_off != job.input_off) { /* calibration pass: no results */
             fw_phase_end(FW_PHASE_IMAGE);
             continue;
@@ -371,6 +573,7 @@ int fw_app_infer(void)
     if (!xa || !xb || !raw || !cls) return CIMNET_EXIT_SCRATCH;
     const uint32_t sram = sr.base;
     const uint32_t elem = job.input_format == CIMNET_IN_U8 ? 1u : 4u;
+    choose_paths(&job, batch);
 
     static infer_ctx_t ic;
     ic.hm = hm;

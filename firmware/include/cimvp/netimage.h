@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CIMNET_MAGIC 0x54454E43u /* "CNET" read as little-endian uint32 */
-#define CIMNET_VERSION 1u
+#define CIMNET_VERSION 2u
 
 /* Layer operations. Every layer is one matrix product on crossbar tiles followed by DPU
  * post-operations; non-matrix ONNX operators are fused into the layer before them. */
@@ -55,7 +55,10 @@ typedef struct {
     uint32_t input_bits;   /* input code width per digit */
     uint32_t weight_bits;
     uint32_t cell_bits;
-    uint32_t reserved[10];
+    /* Descriptor scratch in SRAM (offset from the SRAM base, inside sram_bytes): the DMA
+     * descriptor chain and DPU op chain of one layer and the DPU's argmax results. */
+    uint32_t sram_desc, sram_desc_bytes;
+    uint32_t reserved[8];
 } cimnet_header_t; /* 128 bytes */
 
 typedef struct {
@@ -90,7 +93,13 @@ typedef struct {
      *   sram_acc   row_blocks x batch*mm_h*mm_w x n float32 partial sums
      *   sram_out   batch x out_c*out_h*out_w float32 */
     uint32_t sram_in, sram_codes, sram_acc, sram_out;
-    uint32_t reserved[6];
+    /* Requantisation of this layer's output to the next layer's input codes (the DPU's
+     * out_scale / out_bits): the next layer's x_scale and q_max; 0 for the last layer. When
+     * the next layer takes codes (one unsigned digit), sram_out holds uint8 codes CHW
+     * instead of float32 (docs/network-image.md). */
+    float out_scale;
+    uint32_t out_q_max;
+    uint32_t reserved[4];
 } cimnet_layer_t; /* 192 bytes */
 
 typedef struct {
@@ -135,6 +144,7 @@ typedef struct {
 
 /* Job flags. */
 #define CIMNET_JOB_F_PROGRAM (1u << 0) /* program the weights through the programming controller first (write-verify) */
+#define CIMNET_JOB_F_CPU_DATAPATH (1u << 1) /* im2col and post-processing on the CPU even where the DMA/DPU could run them (comparison runs) */
 
 #define CIMNET_CAL_F_WRITE_VERIFY (1u << 0) /* program Q-cell edges through the programming controller */
 #define CIMNET_CAL_F_GROUP_ARRAY  (1u << 1) /* one ADC design per tile (array); else one per layer */
