@@ -39,6 +39,34 @@ typedef struct {
  * at or below it). */
 #define FW_CALIB_MAX_SAMPLES (1u << 19)
 
+/* Quantiser design strategy (bit mask, docs/calibration.md "Design choices"). The default is
+ * FW_CALIB_STRATEGY_DEFAULT; tests and studies may change it with fw_calib_set_strategy(). */
+#define FW_CALIB_S_ZERO_PIN   (1u << 0) /* pin a level at exactly 0 with its own window when the
+                                            zero spike holds >= 1/2^bits of the samples */
+#define FW_CALIB_S_VAR_AWARE  (1u << 1) /* widen the zero window by 2 expected edge sigmas and pass
+                                            edge_sigma to Lloyd-Max (lm_options.edge_sigma) */
+#define FW_CALIB_S_CLIP       (1u << 2) /* range = [0.05 %, 99.95 %] sample percentiles, not [min, max] */
+#define FW_CALIB_S_SAR_RANGE  (1u << 3) /* SAR/flash: mid-tread full scale A chosen from |x| percentiles by
+                                            least MSE (else A = max |x|) */
+#ifndef FW_CALIB_STRATEGY_DEFAULT
+#define FW_CALIB_STRATEGY_DEFAULT (FW_CALIB_S_ZERO_PIN | FW_CALIB_S_VAR_AWARE | FW_CALIB_S_CLIP | FW_CALIB_S_SAR_RANGE)
+#endif
+void fw_calib_set_strategy(uint32_t flags);
+uint32_t fw_calib_strategy(void);
+
+/* Write-verify's achieved conductance error (sigma, uS) the variation-aware design assumes:
+ * ~2.7 uS measured for the programming controller's +-5 uS verify band (docs/progctl.md). */
+#define FW_CALIB_WV_SIGMA_US 2.7f
+
+/* Zero-pinned Lloyd-Max on ascending-sorted samples xs[0..n): level 0 exactly with window
+ * [-w, w), the other L - 1 levels designed by Lloyd-Max separately on x < -w and x >= w (the
+ * split of levels between the sides chosen by least MSE). work: >= 16 (n + 1) bytes, 8-aligned.
+ * Writes thresholds[L-1], levels[L] (ascending); returns the MSE, or < 0 if it cannot apply
+ * (L < 3, or no sample on one side). Pure (no chip access): the caller charges the cycles,
+ * *iterations (may be NULL) counts Lloyd iterations over all trials. */
+double fw_calib_zero_pinned(const float *xs, uint32_t n, uint32_t L, float w, void *work, float *thresholds,
+                            float *levels, uint32_t *iterations);
+
 /* Returns 0, or CIMNET_EXIT_CALIB (console says why), or the run callback's error. */
 int fw_calib_run(const fw_calib_args_t *a);
 

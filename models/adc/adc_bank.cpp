@@ -66,7 +66,14 @@ AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
   regs_.add("ADC_CAP_ADDR", ADC_CAP_ADDR, 0, A::RW);
   regs_.add("ADC_CAP_MAX", ADC_CAP_MAX, 0, A::RW);
   regs_.add("ADC_CAP_DECIM", ADC_CAP_DECIM, 1, A::RW);
-  regs_.add("ADC_CAP_CTRL", ADC_CAP_CTRL, 0, A::RW);
+  regs_.add("ADC_CAP_CTRL", ADC_CAP_CTRL, 0, A::RW, {}, [this](uint32_t v) {
+    // bit1: restart the capture buffer (self-clearing), so firmware can calibrate again.
+    if (v & ADC_CAP_CTRL_RESET) {
+      regs_.value(ADC_CAP_COUNT) = 0;
+      captured_.clear();
+      regs_.value(ADC_CAP_CTRL) &= ~ADC_CAP_CTRL_RESET;
+    }
+  });
   regs_.add("ADC_CAP_COUNT", ADC_CAP_COUNT, 0, A::RO);
   regs_.add("ADC_CAP_SEEN", ADC_CAP_SEEN, 0, A::RO, [this] { return static_cast<uint32_t>(seen_); });
   regs_.add("ADC_CONV_LO", ADC_CONV_LO, 0, A::RO, [this] { return static_cast<uint32_t>(conversions_); });
@@ -78,6 +85,7 @@ AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
   regs_.add("ADC_GMIN", ADC_GMIN, float_bits(static_cast<float>(ctx.scenario.chip.device.g_min_us)), A::RO);
   regs_.add("ADC_GMAX", ADC_GMAX, float_bits(static_cast<float>(ctx.scenario.chip.device.g_max_us)), A::RO);
   regs_.add("ADC_SR_COPIES", ADC_SR_COPIES, 0, A::RO, [this] { return qcell_copy_count(); });
+  regs_.add("ADC_EDGE_SIGMA", ADC_EDGE_SIGMA, float_bits(static_cast<float>(p.variation_frac)), A::RO);
   for (unsigned i = 0; i < 512; ++i)
     regs_.add("ADC_EDGE" + std::to_string(i), ADC_EDGE(i), 0, A::RO, [this, i] {
       const adc::QCellAdc* q = conv_->qcell ? conv_->qcell : conv_->sr ? &conv_->sr->copies().front() : nullptr;
@@ -147,7 +155,8 @@ void AdcBank::apply() {
       c->adc = std::make_unique<adc::IdealAdc>();
     } else if (mode == ADC_MODE_SAR || mode == ADC_MODE_FLASH) {
       c->adc = std::make_unique<adc::UniformAdc>(mode == ADC_MODE_SAR ? adc::AdcKind::Sar : adc::AdcKind::Flash, bits,
-                                                 lo, hi, p.comparator_offset_frac * (hi - lo), seed);
+                                                 lo, hi, p.comparator_offset_frac * (hi - lo), seed,
+                                                 adc::UniformShape::MidTread);  // signed converter: 0 is a level
     } else {
       const std::size_t L = std::size_t{1} << bits;
       adc::QCellDesign d;

@@ -196,8 +196,9 @@ Range calibrated_range(const float* d, std::size_t n) {
   return {lo, hi};
 }
 
-UniformAdc::UniformAdc(AdcKind kind, int bits, double lo, double hi, double sigma, uint64_t seed)
-    : kind_(kind), bits_(bits), lo_(lo), hi_(hi) {
+UniformAdc::UniformAdc(AdcKind kind, int bits, double lo, double hi, double sigma, uint64_t seed,
+                       UniformShape shape)
+    : kind_(kind), bits_(bits), lo_(lo), hi_(hi), shape_(shape) {
   if (kind != AdcKind::Sar && kind != AdcKind::Flash)
     throw std::invalid_argument("UniformAdc: kind must be Sar or Flash");
   if (bits < 1 || bits > 12) throw std::invalid_argument("UniformAdc: bits must be 1..12");
@@ -206,13 +207,22 @@ UniformAdc::UniformAdc(AdcKind kind, int bits, double lo, double hi, double sigm
   if (!(sigma >= 0) || !std::isfinite(sigma))
     throw std::invalid_argument("UniformAdc: comparator_offset_sigma must be >= 0");
   const int L = 1 << bits;
-  const double step = (hi - lo) / (L - 1);
+  if (shape == UniformShape::MidTread) {
+    // Symmetric full scale around 0; the top code is A - LSB (two's complement range).
+    const double a = std::max(std::abs(lo), std::abs(hi));
+    step_ = a / (L / 2);
+    first_ = -a;
+  } else {
+    step_ = (hi - lo) / (L - 1);
+    first_ = lo;
+  }
+  const double step = step_, first = first_;
   Rng rng(seed);
   const double common = kind == AdcKind::Sar ? sigma * rng.normal() : 0.0;
   for (int k = 0; k + 1 < L; ++k)
-    thr_.push_back(lo + (k + 0.5) * step + (kind == AdcKind::Flash ? sigma * rng.normal() : common));
+    thr_.push_back(first + (k + 0.5) * step + (kind == AdcKind::Flash ? sigma * rng.normal() : common));
   std::vector<double> cand = thr_;
-  const double ulo = lo - 0.5 * step, uhi = hi + 0.5 * step;
+  const double ulo = first - 0.5 * step, uhi = first + (L - 0.5) * step;
   cand.push_back(ulo);
   cand.push_back(uhi);
   const auto& thr = thr_;
@@ -221,7 +231,7 @@ UniformAdc::UniformAdc(AdcKind kind, int bits, double lo, double hi, double sigm
     int c = 0;
     for (double t : thr) c += x >= t;  // ones counter: bubble tolerant for the flash
     e.code = c;
-    e.value = static_cast<float>(lo + c * step);
+    e.value = static_cast<float>(first + c * step);
     e.out_of_range = (x < ulo || x >= uhi) ? 1 : 0;
     return e;
   });

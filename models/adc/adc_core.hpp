@@ -86,9 +86,22 @@ class IdealAdc final : public Adc {  // pass-through (infinite resolution refere
 // calibrated [min, max] from calibrated_range()), thresholds at the midpoints.
 // SAR: one comparator decides every bit, so its offset shifts all thresholds equally.
 // Flash: 2^b - 1 comparators, independent offsets; a ones-counting decoder (bubble tolerant).
+// Transfer shapes:
+//  MinMax   : levels lo + k (hi - lo)/(2^b - 1), k = 0..2^b-1 (DESIGN.md's `cimvp lloyd-max
+//             --uniform` definition; 0 is generally not a level).
+//  MidTread : a real signed SAR/flash (two's complement codes): A = max(|lo|, |hi|),
+//             LSB = A / 2^(b-1), levels k LSB for k = -2^(b-1) .. 2^(b-1)-1, thresholds at
+//             (k + 1/2) LSB. 0 is a level, so a zero input converts to exactly 0.
+//             Codes are offset binary (k + 2^(b-1)) so they stay 0..2^b-1.
+enum class UniformShape { MinMax, MidTread };
 class UniformAdc final : public Adc {
  public:
-  UniformAdc(AdcKind kind, int bits, double lo, double hi, double comparator_offset_sigma, uint64_t seed);
+  UniformAdc(AdcKind kind, int bits, double lo, double hi, double comparator_offset_sigma, uint64_t seed,
+             UniformShape shape = UniformShape::MinMax);
+  UniformShape shape() const { return shape_; }
+  // Output level of code c (0..2^b-1) for this shape.
+  double level(int code) const { return first_ + code * step_; }
+  double lsb() const { return step_; }
   AdcKind kind() const override { return kind_; }
   int bits() const override { return bits_; }
   void quantize(const float* in, float* out, int32_t* codes, std::size_t n, ConversionStats* st) const override;
@@ -101,6 +114,8 @@ class UniformAdc final : public Adc {
   AdcKind kind_;
   int bits_;
   double lo_, hi_;
+  UniformShape shape_;
+  double first_ = 0, step_ = 1;  // level(c) = first_ + c * step_
   std::vector<double> thr_;
   TransferTable table_;
 };

@@ -255,6 +255,41 @@ TEST_CASE("uniform SAR and flash baselines", "[uniform]") {
   CHECK_THROWS_AS(UniformAdc(AdcKind::QCell, 4, 0, 1, 0, 1), std::invalid_argument);
 }
 
+TEST_CASE("uniform mid-tread: two's complement levels, 0 is a level", "[uniform]") {
+  // b = 4, range [-3, 10]: A = 10, LSB = 10/8 = 1.25, levels k*1.25 for k = -8..7.
+  UniformAdc m(AdcKind::Sar, 4, -3.0, 10.0, 0.0, 1, UniformShape::MidTread);
+  CHECK(m.shape() == UniformShape::MidTread);
+  CHECK(m.lsb() == Approx(1.25));
+  CHECK(m.level(0) == Approx(-10.0));
+  CHECK(m.level(8) == 0.0);
+  CHECK(m.level(15) == Approx(8.75));
+  REQUIRE(m.thresholds().size() == 15u);
+  for (int k = 0; k < 15; ++k) CHECK(m.thresholds()[k] == Approx((k - 8 + 0.5) * 1.25));
+  auto x = ramp(-12.0, 12.0, 24001);
+  std::vector<float> out(x.size());
+  std::vector<int32_t> code(x.size());
+  ConversionStats st;
+  m.quantize(x.data(), out.data(), code.data(), x.size(), &st);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    // Closed form: round to the nearest multiple of the LSB (ties up), clip to k in -8..7.
+    const double k = std::min(7.0, std::max(-8.0, std::floor(x[i] / 1.25 + 0.5)));
+    REQUIRE(code[i] == static_cast<int>(k) + 8);
+    REQUIRE(out[i] == Approx(k * 1.25));
+  }
+  // A zero input converts to exactly 0 (the min..max shape has no 0 level here).
+  float z = 0.f, zo = 1.f;
+  m.quantize(&z, &zo, nullptr, 1, nullptr);
+  CHECK(zo == 0.f);
+  UniformAdc mm(AdcKind::Sar, 4, -3.0, 10.0, 0.0, 1);
+  mm.quantize(&z, &zo, nullptr, 1, nullptr);
+  CHECK(zo != 0.f);
+  // SAR offset still shifts every threshold equally in the mid-tread shape.
+  UniformAdc m2(AdcKind::Sar, 4, -3.0, 10.0, 0.1, 5, UniformShape::MidTread);
+  const double off = m2.thresholds()[0] - m.thresholds()[0];
+  CHECK(off != 0.0);
+  for (int k = 0; k < 15; ++k) CHECK(m2.thresholds()[k] - m.thresholds()[k] == Approx(off));
+}
+
 TEST_CASE("common interface: kinds are interchangeable", "[adc]") {
   std::vector<std::unique_ptr<Adc>> adcs;
   adcs.push_back(std::make_unique<IdealAdc>());

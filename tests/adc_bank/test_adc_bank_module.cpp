@@ -141,15 +141,16 @@ TEST_CASE("programmed thresholds convert a ramp into the expected codes") {
   CHECK(b.init.r32(kTile + ADC_CONV_LO) >= 80);
 }
 
-TEST_CASE("SAR mode is uniform over the calibrated range; ideal passes through") {
+TEST_CASE("SAR mode is a mid-tread converter over the calibrated range; ideal passes through") {
   auto& b = bench();
   b.init.w32(kTile + ADC_MODE, ADC_MODE_SAR);
   b.init.w32(kTile + ADC_RANGE_LO, fbits(-7.f));
   b.init.w32(kTile + ADC_RANGE_HI, fbits(7.f));
   b.init.w32(kTile + ADC_APPLY, 1);
-  auto out = convert(b.tile.adc(), {-9.f, -7.f, -0.9f, 0.9f, 2.9f, 7.f, 100.f});
-  // 8 levels evenly spaced from -7 to 7: step 2, nearest level, clipped at the ends.
-  std::vector<float> want = {-7.f, -7.f, -1.f, 1.f, 3.f, 7.f, 7.f};
+  auto out = convert(b.tile.adc(), {-9.f, -7.f, -0.9f, 0.0f, 0.3f, 0.9f, 2.9f, 7.f, 100.f});
+  // Mid-tread, 3 bits: A = 7, LSB = 7/4, levels k*1.75 for k = -4..3 (0 is a level, the top
+  // code is A - LSB = 5.25), thresholds half an LSB above each level; clipped at the ends.
+  std::vector<float> want = {-7.f, -7.f, -1.75f, 0.f, 0.f, 1.75f, 3.5f, 5.25f, 5.25f};
   for (std::size_t i = 0; i < want.size(); ++i) CHECK(out[i] == Approx(want[i]));
   b.init.w32(kTile + ADC_MODE, ADC_MODE_IDEAL);
   b.init.w32(kTile + ADC_APPLY, 1);
@@ -176,6 +177,39 @@ TEST_CASE("capture writes raw samples to memory with decimation") {
     float f;
     std::memcpy(&f, b.sram.data() + 0x100 + 4 * i, 4);
     CHECK(f == Approx(2.0f * i).margin(1e-6));  // every second sample
+  }
+  b.init.w32(kTile + ADC_CAP_CTRL, 0);
+}
+
+TEST_CASE("CAP_CTRL reset bit restarts the capture buffer (second calibration)") {
+  auto& b = bench();
+  b.init.w32(kTile + ADC_MODE, ADC_MODE_IDEAL);
+  b.init.w32(kTile + ADC_APPLY, 1);
+  b.init.w32(kTile + ADC_CAP_ADDR, 0x10000200);
+  b.init.w32(kTile + ADC_CAP_MAX, 4);
+  b.init.w32(kTile + ADC_CAP_DECIM, 1);
+  b.init.w32(kTile + ADC_CAP_CTRL, ADC_CAP_CTRL_ENABLE | ADC_CAP_CTRL_RESET);
+  CHECK(b.init.r32(kTile + ADC_CAP_COUNT) == 0);
+  CHECK(b.init.r32(kTile + ADC_CAP_CTRL) == ADC_CAP_CTRL_ENABLE);  // reset bit self-clears
+  sc_core::sc_time d;
+  convert(b.tile.adc(), {1.f, 2.f, 3.f});
+  b.tile.adc().end_batch(b.tile.isock, d);
+  CHECK(b.init.r32(kTile + ADC_CAP_COUNT) == 3);
+  // Without a reset the buffer stays (nearly) full: only one more sample fits.
+  convert(b.tile.adc(), {4.f, 5.f});
+  b.tile.adc().end_batch(b.tile.isock, d);
+  CHECK(b.init.r32(kTile + ADC_CAP_COUNT) == 4);
+  // Reset: the next capture starts at CAP_ADDR again and overwrites the first samples.
+  b.init.w32(kTile + ADC_CAP_CTRL, ADC_CAP_CTRL_ENABLE | ADC_CAP_CTRL_RESET);
+  CHECK(b.init.r32(kTile + ADC_CAP_COUNT) == 0);
+  convert(b.tile.adc(), {-10.f, -20.f});
+  b.tile.adc().end_batch(b.tile.isock, d);
+  CHECK(b.init.r32(kTile + ADC_CAP_COUNT) == 2);
+  const float want[] = {-10.f, -20.f, 3.f, 4.f};
+  for (int i = 0; i < 4; ++i) {
+    float f;
+    std::memcpy(&f, b.sram.data() + 0x200 + 4 * i, 4);
+    CHECK(f == want[i]);
   }
   b.init.w32(kTile + ADC_CAP_CTRL, 0);
 }

@@ -153,7 +153,9 @@
 #define ADC_CAP_ADDR     0x1020u /* RW  bus address of the capture buffer (float32 samples) */
 #define ADC_CAP_MAX      0x1024u /* RW  capacity in samples */
 #define ADC_CAP_DECIM    0x1028u /* RW  keep one sample in DECIM (>= 1) */
-#define ADC_CAP_CTRL     0x102Cu /* RW  bit0: capture enable */
+#define ADC_CAP_CTRL     0x102Cu /* RW  bit0: capture enable; bit1 (W, self-clearing): reset CAP_COUNT to 0 */
+#define ADC_CAP_CTRL_ENABLE 0x1u
+#define ADC_CAP_CTRL_RESET  0x2u /* next samples land at CAP_ADDR again (re-calibration); CAP_SEEN keeps counting */
 #define ADC_CAP_COUNT    0x1030u /* RO  samples written */
 #define ADC_CAP_SEEN     0x1034u /* RO  samples seen (before decimation), low word */
 #define ADC_CONV_LO      0x1040u /* RO  conversions, low word */
@@ -164,6 +166,8 @@
 #define ADC_GMIN         0x1054u /* RO  float32: Q-cell memristor conductance at the range's low end (uS) */
 #define ADC_GMAX         0x1058u /* RO  float32: conductance at the range's high end (uS); edges map linearly */
 #define ADC_SR_COPIES    0x105Cu /* RO  ADCs per super-resolution group (1 when SR is off) */
+#define ADC_EDGE_SIGMA   0x1060u /* RO  float32: expected Q-cell edge error sigma of the direct path, as a fraction of
+                                  *     the range (device characterisation; the scenario's chip.adc.variation_frac) */
 #define ADC_LEVEL(i)     (0x1400u + 4u * (uint32_t)(i)) /* RW float32, i < 256: output level of code i */
 #define ADC_THRESH(i)    (0x1800u + 4u * (uint32_t)(i)) /* RW float32, i < 255: nominal threshold i */
 #define ADC_EDGE(i)      (0x1C00u + 4u * (uint32_t)(i)) /* RO float32, i < 512: achieved window edges (lo,hi per Q-cell) */
