@@ -59,7 +59,8 @@ TEST_CASE("the embedded default scenario loads") {
   auto s = load_scenario("");
   CHECK(s.name == "default");
   CHECK(s.memory_map.size() >= 3);
-  CHECK(s.tech.name == "rram22-sar");
+  CHECK(s.tech.name == "rram22-qcell");  // the default chip has Q-cell ADCs, calibrated by the firmware
+  CHECK(s.calibration.enabled);
   CHECK(s.tech.sram.read_pj_per_byte > 0);
 }
 
