@@ -1,6 +1,6 @@
 // "Must show" of the network issue: ideal chip mode (8-bit weights and inputs, ideal ADC, no
 // programming error or noise) on the FULL Fashion-MNIST test set within 0.5 percentage points
-// of the float model. About 80 s of CPU, so it runs only when CIMVP_FULL=1 is set (ctest
+// of the float model. About 120 s of CPU, so it runs only when CIMVP_FULL=1 is set (ctest
 // reports it skipped otherwise); the CI keeps the 300-image test_netrun_fashion. Measured
 // figures and the command line: docs/network.md "Results".
 #include "tests/support/sc_test_main.hpp"
@@ -50,7 +50,7 @@ TEST_CASE("example network, ideal chip mode, all 10,000 test images", "[netrun][
 int sc_main(int argc, char* argv[]) {
   const char* full = std::getenv("CIMVP_FULL");
   if (!full || std::string(full) != "1") {
-    std::printf("skipped: the full 10,000-image test set (~80 s CPU) runs only with CIMVP_FULL=1 "
+    std::printf("skipped: the full 10,000-image test set (~120 s CPU) runs only with CIMVP_FULL=1 "
                 "(e.g. CIMVP_FULL=1 ctest -R fashion_full --output-on-failure)\n");
     return 77;
   }
