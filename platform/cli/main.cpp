@@ -20,6 +20,7 @@
 #include "platform/onnx/onnx_import.hpp"
 #include "platform/onnx/tensor_io.hpp"
 #include "platform/soc/soc.hpp"
+#include "platform/sysctl/sysctl.hpp"
 
 namespace po = boost::program_options;
 
@@ -55,13 +56,14 @@ struct Quiet {
   bool on = false;
 };
 
-// One line per report: firmware console lines (the system-control block's INFO reports)
-// go to stdout as "fw| ...", everything else to stderr with its severity and source.
+// One line per report: firmware console lines (the system-control block's INFO reports of
+// type Sysctl::kConsoleMsgType) go to stdout as "fw| ...", everything else to stderr with
+// its severity and source.
 void report_handler(const sc_core::sc_report& rep, const sc_core::sc_actions& actions) {
   using namespace sc_core;
   if (actions & SC_DISPLAY) {
     const std::string type = rep.get_msg_type();
-    if (rep.get_severity() == SC_INFO && type == "sysctl") {
+    if (rep.get_severity() == SC_INFO && type == cimvp::Sysctl::kConsoleMsgType) {
       std::cout << "fw| " << rep.get_msg() << "\n";
     } else if (type.rfind("/OSCI/SystemC", 0) != 0 || rep.get_severity() > SC_INFO) {
       static const char* sev[] = {"info", "warning", "error", "fatal"};
