@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -74,13 +75,20 @@ std::vector<std::string> make_plots(const std::string& dir) {
   return pngs;
 }
 
+// Time values at a fixed resolution (ns values to the ps, the kernel's resolution; host
+// seconds to the us), so summary.json holds 78883.125, not 78883.12500000001.
+// Dividing the rounded integer by the (exact) per-unit count gives the double nearest to the
+// decimal, which the JSON writer prints in its shortest form.
+double round_to(double v, double per_unit) { return std::isfinite(v) ? std::round(v * per_unit) / per_unit : v; }
+double ns_at_ps(double ns) { return round_to(ns, 1e3); }
+
 }  // namespace
 
 void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   const auto& sc = *out.scenario;
   const auto& r = *out.result;
   auto& pm = out.power->core();
-  const uint64_t end_ps = static_cast<uint64_t>(r.sim_time_ns * 1000.0 + 0.5);
+  const uint64_t end_ps = r.sim_time_ps;
 
   pm.write_power_csv(dir + "/power.csv", end_ps);
   pm.write_power_vcd(dir + "/power.vcd", end_ps);
@@ -93,13 +101,14 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   s["scenario"] = sc.name;
   s["scenario_file"] = sc.file;
   s["tech"] = sc.tech.name;
-  s["seed"] = static_cast<double>(sc.seed);
+  s["seed"] = sc.seed;  // an integer: a double would lose seeds above 2^53
   s["firmware_app"] = sc.firmware.app;
   s["firmware_exit_code"] = static_cast<double>(r.firmware_exit_code);
   s["exit_status"] = static_cast<double>(r.exit_status);
   s["error"] = r.error;
-  s["sim_time_ns"] = r.sim_time_ns;
-  s["wall_seconds"] = r.wall_seconds;
+  s["sim_time_ps"] = r.sim_time_ps;  // exact integer
+  s["sim_time_ns"] = ns_at_ps(r.sim_time_ns);
+  s["wall_seconds"] = round_to(r.wall_seconds, 1e6);
   double total = 0;
   Json eb = Json::object(), ab = Json::object();
   for (std::size_t i = 0; i < pm.component_count(); ++i) {
@@ -133,7 +142,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   share["energy"] = adc_it != kinds.end() && total > 0 ? adc_it->second.first / total : 0.0;
   share["area"] = adc_it != kinds.end() && area_total > 0 ? adc_it->second.second / area_total : 0.0;
   s["adc_share"] = share;
-  s["power_bin_ns"] = static_cast<double>(pm.bin_ps()) / 1000.0;
+  s["power_bin_ns"] = ns_at_ps(static_cast<double>(pm.bin_ps()) / 1000.0);
   Json events = Json::object();
   for (const auto& ev : out.power->events()) {
     Json e = Json::object();
@@ -145,7 +154,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   s["bus_transactions"] = static_cast<double>(out.bus_transactions);
   s["cpu_accesses"] = static_cast<double>(out.cpu_accesses);
   // Network flow metrics (images, accuracy, latency_ns_per_inference, tops, tops_per_w).
-  for (const auto& [k, v] : r.metrics) s[k] = v;
+  for (const auto& [k, v] : r.metrics) s[k] = k.find("_ns") != std::string::npos ? ns_at_ps(v) : v;
   write_text(dir + "/summary.json", s.dump(2) + "\n");
 
   std::ostringstream md;
@@ -155,7 +164,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
      << "| tech table | " << sc.tech.name << " |\n"
      << "| seed | " << sc.seed << " |\n"
      << "| firmware | " << sc.firmware.app << ", exit code " << r.firmware_exit_code << " |\n"
-     << "| simulated time | " << fmt(r.sim_time_ns, 1) << " ns |\n"
+     << "| simulated time | " << format_ns(r.sim_time_ps) << " ns |\n"
      << "| wall time | " << fmt(r.wall_seconds, 3) << " s |\n"
      << "| energy | " << fmt(total, 1) << " pJ |\n";
   if (!r.error.empty()) md << "| error | " << r.error << " |\n";
