@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "platform/onnx/onnx_import.hpp"
 #include "platform/onnx/tensor_io.hpp"
 #include "platform/soc/soc.hpp"
+#include "platform/sysctl/sysctl.hpp"
 
 namespace po = boost::program_options;
 
@@ -31,7 +33,8 @@ namespace {
 // Before SystemC's first use: its banner would otherwise open every run's output.
 const int kNoBanner = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
 
-constexpr const char* kVersion = "0.1.0";
+// The project version from CMake's project(VERSION ...).
+constexpr const char* kVersion = CIMVP_VERSION;
 
 const char* kUsage =
     "usage: cimvp COMMAND [ARGS]\n"
@@ -58,13 +61,14 @@ struct Quiet {
   bool on = false;
 };
 
-// One line per report: firmware console lines (the system-control block's INFO reports)
-// go to stdout as "fw| ...", everything else to stderr with its severity and source.
+// One line per report: firmware console lines (the system-control block's INFO reports of
+// type Sysctl::kConsoleMsgType) go to stdout as "fw| ...", everything else to stderr with
+// its severity and source.
 void report_handler(const sc_core::sc_report& rep, const sc_core::sc_actions& actions) {
   using namespace sc_core;
   if (actions & SC_DISPLAY) {
     const std::string type = rep.get_msg_type();
-    if (rep.get_severity() == SC_INFO && type == "sysctl") {
+    if (rep.get_severity() == SC_INFO && type == cimvp::Sysctl::kConsoleMsgType) {
       std::cout << "fw| " << rep.get_msg() << "\n";
     } else if (type.rfind("/OSCI/SystemC", 0) != 0 || rep.get_severity() > SC_INFO) {
       static const char* sev[] = {"info", "warning", "error", "fatal"};
@@ -86,15 +90,31 @@ void configure_reports(bool quiet) {
   sc_report_handler::set_actions("/IEEE_Std_1666/deprecated", SC_DO_NOTHING);
 }
 
+// The output folder exists (or can be made) and takes files; else a usage error message.
+std::string check_out_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    return "--out " + dir + ": exists and is not a folder; choose another --out";
+  fs::create_directories(dir, ec);
+  if (ec) return "--out " + dir + ": cannot create the folder (" + ec.message() + "); choose another --out";
+  const std::string probe = dir + "/.cimvp-write-test";
+  {
+    std::ofstream f(probe);
+    if (!(f << "x")) return "--out " + dir + ": cannot write files there; choose another --out";
+  }
+  fs::remove(probe, ec);
+  return "";
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts("cimvp run [SCENARIO.yaml] [options]");
   std::vector<std::string> sets;
   std::string out_dir;
-  uint64_t seed = 0;
-  uint64_t images = 0;
+  std::string seed_text, images_text;
   opts.add_options()("help,h", "this help")("out", po::value(&out_dir), "output folder (default out/<scenario-name>)")(
       "set", po::value(&sets)->composing(), "override a scenario key: --set a.b.c=VALUE (repeatable)")(
-      "seed", po::value(&seed), "override the scenario seed")("images", po::value(&images),
+      "seed", po::value(&seed_text), "override the scenario seed (0 .. 2^64-1)")("images", po::value(&images_text),
                                                               "number of test images to infer")(
       "quiet", "print errors only");
   po::options_description hidden;
@@ -118,14 +138,24 @@ int cmd_run(const std::vector<std::string>& args) {
   cimvp::config::LoadOptions lo;
   lo.overrides = sets;
   if (vm.count("seed")) {
+    auto seed = cimvp::config::parse_uint(seed_text);
+    if (!seed) return usage_error("--seed " + seed_text + ": expected a non-negative integer (decimal or 0x hex) up to 2^64-1, as the scenario's seed");
     lo.has_seed = true;
-    lo.seed = seed;
+    lo.seed = *seed;
   }
-  if (vm.count("images")) lo.overrides.push_back("dataset.images=" + std::to_string(images));
+  if (vm.count("images")) {
+    auto images = cimvp::config::parse_uint(images_text);
+    if (!images || *images == 0) return usage_error("--images " + images_text + ": expected a positive integer");
+    lo.overrides.push_back("dataset.images=" + std::to_string(*images));
+  }
   auto scenario = cimvp::config::load_scenario(positional.empty() ? "" : positional[0], lo);
   if (out_dir.empty()) out_dir = "out/" + scenario.name;
   if (vm.count("images") && scenario.network.model.empty())
     return usage_error("--images: scenario '" + scenario.name + "' runs no network (add a network: section)");
+  if (auto bad = check_out_dir(out_dir); !bad.empty()) {
+    std::cerr << "cimvp: error: " << bad << "\n";
+    return 2;
+  }
   if (!scenario.network.model.empty()) {
     // The network flow: compile, load the dataset slice, run `infer`, score.
     cimvp::RunOptions ro;
@@ -137,6 +167,9 @@ int cmd_run(const std::vector<std::string>& args) {
     } catch (const std::invalid_argument& e) {
       std::cerr << "cimvp: error: " << e.what() << "\n";
       return 2;
+    } catch (const cimvp::compiler::FitError& e) {  // the network does not fit the scenario's chip
+      std::cerr << "cimvp: error: " << e.what() << "\n";
+      return 2;
     }
     if (!r.error.empty()) std::cerr << "cimvp: " << r.error << "\n";
     if (!quiet) {
@@ -145,7 +178,7 @@ int cmd_run(const std::vector<std::string>& args) {
         std::cerr << ": accuracy " << r.metrics["accuracy"] * 100.0 << "% on " << r.metrics["images"] << " "
                   << scenario.dataset.split << " images, " << r.metrics["latency_ns_per_inference"]
                   << " ns simulated per inference";
-      std::cerr << "; " << r.sim_time_ns << " ns simulated in " << r.wall_seconds << " s; outputs in " << out_dir
+      std::cerr << "; " << cimvp::format_ns(r.sim_time_ps) << " ns simulated in " << r.wall_seconds << " s; outputs in " << out_dir
                 << "/\n";
     }
     return r.exit_status;
@@ -159,7 +192,7 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!r.error.empty()) std::cerr << "cimvp: " << r.error << "\n";
   if (!quiet)
     std::cerr << "cimvp: scenario '" << scenario.name << "' " << (r.exit_status == 0 ? "passed" : "FAILED")
-              << ": firmware exit " << r.firmware_exit_code << ", " << r.sim_time_ns << " ns simulated in "
+              << ": firmware exit " << r.firmware_exit_code << ", " << cimvp::format_ns(r.sim_time_ps) << " ns simulated in "
               << r.wall_seconds << " s; outputs in " << out_dir << "/\n";
   return r.exit_status;
 }
@@ -301,7 +334,7 @@ int cmd_infer(const std::vector<std::string>& args) {
   if (!quiet) {
     const auto& r = rep.run;
     auto metric = [&](const char* k) { return r.metrics.count(k) ? r.metrics.at(k) : 0.0; };
-    std::cerr << "cimvp: infer " << cimvp::nn::shape_str(y.shape) << " -> " << output << " (" << r.sim_time_ns
+    std::cerr << "cimvp: infer " << cimvp::nn::shape_str(y.shape) << " -> " << output << " (" << cimvp::format_ns(r.sim_time_ps)
               << " ns simulated, " << r.wall_seconds << " s; DMA " << metric("dma_descriptors") << " descriptors, DPU "
               << metric("dpu_ops") << " ops; scales from " << rep.calibration << ")\n";
     if (rel_err >= 0)

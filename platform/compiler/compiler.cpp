@@ -496,7 +496,7 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     s << g.source << ": the network needs " << next_tile << " tiles (" << m.rows << "x" << m.cols
       << " arrays, one array per tile) but the chip has " << opt.tiles_available
       << ": give the tile entry of memory_map `count: " << next_tile << "` or set network.tiles: auto";
-    throw std::runtime_error(s.str());
+    throw FitError(s.str());
   }
 
   // --- SRAM buffers for a batch: two activation buffers (ping-pong), codes, partial sums,
@@ -540,7 +540,7 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     std::ostringstream s;
     s << g.source << ": one image needs " << per_image << " bytes of SRAM buffers but the chip has " << opt.sram_bytes
       << ": enlarge the sram entry of memory_map";
-    throw std::runtime_error(s.str());
+    throw FitError(s.str());
   }
   const uint64_t a_off = 0, b_off = al(act * batch), c_off = b_off + al(act * batch), acc_off = c_off + al(codes * batch);
   const uint64_t planes_off = acc_off + al(acc * batch), sum_off = planes_off + al(planes * batch);

@@ -12,6 +12,7 @@
 #include <Eigen/Dense>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -76,9 +77,14 @@ struct Network {
   std::vector<std::string> notes;  // human-readable summary lines
 };
 
+// The network does not fit the chip the scenario describes (tiles, SRAM): an input error.
+struct FitError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Compiles a graph. Throws nn::ModelError naming the node for unsupported operators or
-// attributes, std::invalid_argument for bad options, std::runtime_error when the network
-// does not fit the tiles or SRAM (saying how many tiles / bytes it needs).
+// attributes, std::invalid_argument for bad options, FitError when the network does not fit
+// the tiles or SRAM (saying how many tiles / bytes it needs).
 Network compile(const nn::Graph& g, const CompileOptions& opt);
 
 // Tiles a graph needs with this mapping (no calibration needed); weight_digits as

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 namespace cimvp::config {
@@ -38,6 +39,29 @@ bool is_index(const std::string& s) {
   return true;
 }
 
+// yaml-cpp keeps both entries of a repeated map key and lookups see only the first: a
+// second `seed:` would be silently ignored. Reject it where it is.
+void check_duplicate_keys(const YAML::Node& n, const std::string& path, const std::string& file) {
+  if (n.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const YAML::Node& k = it->first;
+      std::string key = k.IsScalar() ? k.Scalar() : std::string();
+      std::string child = path.empty() ? key : path + "." + key;
+      if (k.IsScalar()) {
+        auto [prev, fresh] = seen.emplace(key, k.Mark());
+        if (!fresh)
+          throw ConfigError(mark_text(file, k.Mark()) + ": " + child + ": duplicate key (first given at line " +
+                            std::to_string(prev->second.line + 1) + "); keep one of them");
+      }
+      check_duplicate_keys(it->second, child, file);
+    }
+  } else if (n.IsSequence()) {
+    for (std::size_t i = 0; i < n.size(); ++i)
+      check_duplicate_keys(n[i], path + (path.empty() ? "" : ".") + std::to_string(i), file);
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<Doc> Doc::parse(const std::string& text, const std::string& file_label) {
@@ -53,6 +77,7 @@ std::shared_ptr<Doc> Doc::parse(const std::string& text, const std::string& file
   if (!doc->root_.IsMap())
     throw ConfigError(mark_text(file_label, doc->root_.Mark()) +
                       ": the top level must be a mapping of keys (e.g. 'name: my-run')");
+  check_duplicate_keys(doc->root_, "", file_label);
   return doc;
 }
 
@@ -196,17 +221,21 @@ double Node::as_double(double lo, double hi) const {
   return v;
 }
 
+std::optional<uint64_t> parse_uint(const std::string& s) {
+  // strtoull would accept leading blanks and a sign (and wrap "-1"): refuse them first.
+  if (s.empty() || !(s[0] >= '0' && s[0] <= '9')) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  uint64_t v = std::strtoull(s.c_str(), &end, 0);  // base 0: accepts 0x.. hex
+  if (errno != 0 || !end || *end != '\0') return std::nullopt;
+  return v;
+}
+
 uint64_t Node::as_uint(uint64_t lo, uint64_t hi) const {
   std::string s = as_string();
-  bool ok = !s.empty() && s[0] != '-' && s[0] != '+';
-  uint64_t v = 0;
-  if (ok) {
-    errno = 0;
-    char* end = nullptr;
-    v = std::strtoull(s.c_str(), &end, 0);  // base 0: accepts 0x.. hex
-    ok = errno == 0 && end && *end == '\0';
-  }
-  if (!ok) fail("expected a non-negative integer (decimal or 0x hex), got '" + s + "'");
+  auto parsed = parse_uint(s);
+  if (!parsed) fail("expected a non-negative integer (decimal or 0x hex), got '" + s + "'");
+  uint64_t v = *parsed;
   if (v < lo || v > hi) {
     std::ostringstream m;
     m << "value " << s << " is out of range [" << lo << ", " << hi << "]";

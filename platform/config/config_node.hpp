@@ -97,6 +97,10 @@ class Node {
   std::string path_;
 };
 
+// A non-negative integer as the scenario's integer keys take it: decimal or 0x hex, no
+// sign, nothing after it, within 64 bits. Nothing for anything else ("-1", "7x", "").
+std::optional<uint64_t> parse_uint(const std::string& text);
+
 // Throws ConfigError for the first map key under root that no reader touched, naming the
 // keys that are valid at that place.
 void check_unknown_keys(const Node& root);

@@ -65,7 +65,7 @@ void HostCpu::cycles(uint32_t n) {
 
 bool HostCpu::try_dmi(tlm::tlm_command cmd, uint32_t addr, uint8_t* data, unsigned bytes) {
   for (const auto& d : dmi_) {
-    if (addr < d.get_start_address() || addr + bytes - 1 > d.get_end_address()) continue;
+    if (!dmi_covers(d, addr, bytes)) continue;
     bool rd = cmd == tlm::TLM_READ_COMMAND;
     if (rd ? !d.is_read_allowed() : !d.is_write_allowed()) continue;
     uint8_t* p = d.get_dmi_ptr() + (addr - d.get_start_address());

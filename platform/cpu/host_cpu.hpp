@@ -29,6 +29,12 @@ struct BusFault {
   sc_core::sc_time at;
 };
 
+// True when the DMI region covers all of [addr, addr + bytes): 64-bit arithmetic, so an
+// access that runs past the top of the 32-bit bus never wraps into a region.
+inline bool dmi_covers(const tlm::tlm_dmi& d, uint64_t addr, uint64_t bytes) {
+  return bytes > 0 && addr >= d.get_start_address() && addr + bytes - 1 <= d.get_end_address();
+}
+
 class HostCpu : public sc_core::sc_module {
  public:
   tlm_utils::simple_initiator_socket<HostCpu> isock;

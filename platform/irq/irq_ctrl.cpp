@@ -11,16 +11,17 @@ IrqCtrl::IrqCtrl(const sc_core::sc_module_name& name, Context& ctx)
       lines("line", kLines),
       cpu_irq("cpu_irq") {
   using A = RegAccess;
-  regs_.add("NLINES", IRQ_NLINES, kLines, A::RO);
+  static_assert(kLines == IRQ_NLINES_RESET, "IRQ_NLINES_RESET in regs.h is the line count");
+  regs_.add("NLINES", IRQ_NLINES, IRQ_NLINES_RESET, A::RO);
   // PENDING = latched edges and software bits | present levels: a block holds its line
   // high until the firmware clears the cause at the block (level-sensitive, shareable).
-  regs_.add("PENDING", IRQ_PENDING, 0, A::RO, [this] { return pending(); });
-  regs_.add("ENABLE", IRQ_ENABLE, 0, A::RW, {}, [this](uint32_t) { update_output(); });
+  regs_.add("PENDING", IRQ_PENDING, IRQ_PENDING_RESET, A::RO, [this] { return pending(); });
+  regs_.add("ENABLE", IRQ_ENABLE, IRQ_ENABLE_RESET, A::RW, {}, [this](uint32_t) { update_output(); });
   regs_.add("ACK", IRQ_ACK, 0, A::WO, {}, [this](uint32_t v) {
     regs_.value(IRQ_PENDING) &= ~v;
     update_output();
   });
-  regs_.add("RAW", IRQ_RAW, 0, A::RO, [this] { return last_levels_; });
+  regs_.add("RAW", IRQ_RAW, IRQ_RAW_RESET, A::RO, [this] { return last_levels_; });
   regs_.add("SWSET", IRQ_SWSET, 0, A::WO, {}, [this](uint32_t v) {
     regs_.value(IRQ_PENDING) |= v;
     update_output();

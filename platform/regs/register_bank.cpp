@@ -1,7 +1,7 @@
 #include "platform/regs/register_bank.hpp"
 
+#include <cstdio>
 #include <cstring>
-#include <iomanip>
 #include <stdexcept>
 
 namespace cimvp {
@@ -18,12 +18,34 @@ const char* to_string(RegAccess a) {
 
 Register& RegisterBank::add(const std::string& name, uint32_t offset, uint32_t reset, RegAccess access,
                             std::function<uint32_t()> on_read, std::function<void(uint32_t)> on_write) {
+  return add(name, offset, RegWidth::W32, reset, access, std::move(on_read), std::move(on_write));
+}
+
+Register& RegisterBank::add(const std::string& name, uint32_t offset, RegWidth width, uint32_t reset,
+                            RegAccess access, std::function<uint32_t()> on_read,
+                            std::function<void(uint32_t)> on_write) {
   // Declaration errors are programming errors in a model, caught by the first test run.
-  if (offset % 4 != 0) throw std::logic_error(block_ + ": register " + name + " offset is not 4-byte aligned");
-  if (regs_.count(offset)) throw std::logic_error(block_ + ": register " + name + " reuses offset of " + regs_[offset].name);
   Register r;
   r.name = name;
   r.offset = offset;
+  r.width = width;
+  if (width != RegWidth::W8 && width != RegWidth::W16 && width != RegWidth::W32)
+    throw std::logic_error(block_ + ": register " + name + " has width " +
+                           std::to_string(static_cast<unsigned>(width)) + " (8, 16 or 32)");
+  if (offset % r.bytes() != 0)
+    throw std::logic_error(block_ + ": register " + name + " offset is not aligned to its " +
+                           std::to_string(static_cast<unsigned>(width)) + "-bit width");
+  if (reset & ~r.mask())
+    throw std::logic_error(block_ + ": register " + name + " reset value does not fit its " +
+                           std::to_string(static_cast<unsigned>(width)) + " bits");
+  // Overlap: the nearest register at or below the new one's last byte must end before it.
+  auto next = regs_.lower_bound(offset);
+  if (next != regs_.end() && next->first < offset + r.bytes())
+    throw std::logic_error(block_ + ": register " + name + " overlaps " + next->second.name);
+  if (next != regs_.begin()) {
+    const Register& prev = std::prev(next)->second;
+    if (prev.offset + prev.bytes() > offset) throw std::logic_error(block_ + ": register " + name + " overlaps " + prev.name);
+  }
   r.reset = reset;
   r.access = access;
   r.on_read = std::move(on_read);
@@ -58,36 +80,33 @@ void RegisterBank::access(tlm::tlm_generic_payload& gp) {
     gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
     return;
   }
-  if (len != 4) {  // IEEE 1666 14.17: a data length the target cannot execute
-    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return;
-  }
-  if (addr % 4 != 0) {
-    gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return;
-  }
-  auto it = regs_.find(static_cast<uint32_t>(addr));
+  auto it = addr <= 0xFFFFFFFFu ? regs_.find(static_cast<uint32_t>(addr)) : regs_.end();
   if (it == regs_.end()) {
     gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
     return;
   }
   Register& r = it->second;
+  if (len != r.bytes()) {  // IEEE 1666 14.17: a data length the target cannot execute
+    gp.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return;
+  }
+  // Little-endian bus and host: the register's low `len` bytes are its value.
   if (gp.is_read()) {
     if (r.access == RegAccess::WO) {
       gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
       return;
     }
-    uint32_t v = r.on_read ? r.on_read() : r.value;
-    std::memcpy(gp.get_data_ptr(), &v, 4);
+    uint32_t v = (r.on_read ? r.on_read() : r.value) & r.mask();
+    std::memcpy(gp.get_data_ptr(), &v, len);
   } else if (gp.is_write()) {
     if (r.access == RegAccess::RO) {
       gp.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
       return;
     }
-    uint32_t v;
-    std::memcpy(&v, gp.get_data_ptr(), 4);
+    uint32_t v = 0;
+    std::memcpy(&v, gp.get_data_ptr(), len);
     if (r.access == RegAccess::W1C)
-      r.value &= ~v;
+      r.value &= ~v & r.mask();
     else
       r.value = v;
     if (r.on_write) r.on_write(v);
@@ -99,11 +118,14 @@ void RegisterBank::access(tlm::tlm_generic_payload& gp) {
 }
 
 void RegisterBank::print(std::ostream& os, uint64_t base) const {
+  // printf-style fields: no stream flags (fill, adjustment) leak from one field to the next.
+  char line[160];
   for (const auto& [off, r] : regs_) {
-    os << "    0x" << std::hex << std::setw(8) << std::setfill('0') << (base + off) << "  +0x" << std::setw(3) << off
-       << std::dec << std::setfill(' ') << "  " << std::left << std::setw(4) << to_string(r.access) << " reset 0x"
-       << std::hex << std::setw(8) << std::setfill('0') << r.reset << std::dec << std::setfill(' ') << "  " << r.name
-       << std::right << "\n";
+    const int digits = static_cast<int>(r.bytes()) * 2;
+    std::snprintf(line, sizeof line, "    0x%08llx  +0x%03x  %-3s  %2u-bit  reset 0x%0*x  ",
+                  static_cast<unsigned long long>(base + off), off, to_string(r.access),
+                  static_cast<unsigned>(r.width), digits, r.reset);
+    os << line << r.name << "\n";
   }
 }
 

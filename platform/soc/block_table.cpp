@@ -20,7 +20,13 @@ namespace {
 
 BuiltBlock make_memory(BlockSite& s, const config::TechSram& tech) {
   BuiltBlock b;
-  auto m = std::make_unique<Memory>(s.entry.name.c_str(), s.ctx, s.entry.size, tech);
+  std::unique_ptr<Memory> m;
+  try {
+    m = std::make_unique<Memory>(s.entry.name.c_str(), s.ctx, s.entry.size, tech);
+  } catch (const std::runtime_error& e) {  // the host cannot hold it: an input error
+    throw config::ConfigError(s.entry.where + ": memory_map: " + s.entry.block + " '" + s.entry.name + "' size " +
+                              std::to_string(s.entry.size) + ": " + e.what() + "; give it a smaller size");
+  }
   b.target = &m->tsock;
   b.memory = m.get();
   b.module = std::move(m);

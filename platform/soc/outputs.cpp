@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -74,6 +75,13 @@ std::vector<std::string> make_plots(const std::string& dir) {
   return pngs;
 }
 
+// Time values at a fixed resolution (ns values to the ps, the kernel's resolution; host
+// seconds to the us), so summary.json holds 78883.125, not 78883.12500000001.
+// Dividing the rounded integer by the (exact) per-unit count gives the double nearest to the
+// decimal, which the JSON writer prints in its shortest form.
+double round_to(double v, double per_unit) { return std::isfinite(v) ? std::round(v * per_unit) / per_unit : v; }
+double ns_at_ps(double ns) { return round_to(ns, 1e3); }
+
 // The firmware's region table (drivers/pmu.h pmu_acc_print; docs/energy.md "Per-layer
 // figures"): "perf: kind name count time_ns energy_pJ ..." then rows "perf: phase boot ...",
 // "perf: layer 0 ...", and "perf: end <now_ns> <total_pJ>". Values are exact decimals of
@@ -140,7 +148,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   const auto& sc = *out.scenario;
   const auto& r = *out.result;
   auto& pm = out.power->core();
-  const uint64_t end_ps = static_cast<uint64_t>(r.sim_time_ns * 1000.0 + 0.5);
+  const uint64_t end_ps = r.sim_time_ps;
 
   pm.write_power_csv(dir + "/power.csv", end_ps);
   pm.write_power_vcd(dir + "/power.vcd", end_ps);
@@ -153,13 +161,14 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   s["scenario"] = sc.name;
   s["scenario_file"] = sc.file;
   s["tech"] = sc.tech.name;
-  s["seed"] = static_cast<double>(sc.seed);
+  s["seed"] = sc.seed;  // an integer: a double would lose seeds above 2^53
   s["firmware_app"] = sc.firmware.app;
   s["firmware_exit_code"] = static_cast<double>(r.firmware_exit_code);
   s["exit_status"] = static_cast<double>(r.exit_status);
   s["error"] = r.error;
-  s["sim_time_ns"] = r.sim_time_ns;
-  s["wall_seconds"] = r.wall_seconds;
+  s["sim_time_ps"] = r.sim_time_ps;  // exact integer
+  s["sim_time_ns"] = ns_at_ps(r.sim_time_ns);
+  s["wall_seconds"] = round_to(r.wall_seconds, 1e6);
   double total = 0;
   Json eb = Json::object(), ab = Json::object();
   for (std::size_t i = 0; i < pm.component_count(); ++i) {
@@ -193,7 +202,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   share["energy"] = adc_it != kinds.end() && total > 0 ? adc_it->second.first / total : 0.0;
   share["area"] = adc_it != kinds.end() && area_total > 0 ? adc_it->second.second / area_total : 0.0;
   s["adc_share"] = share;
-  s["power_bin_ns"] = static_cast<double>(pm.bin_ps()) / 1000.0;
+  s["power_bin_ns"] = ns_at_ps(static_cast<double>(pm.bin_ps()) / 1000.0);
   Json events = Json::object();
   for (const auto& ev : out.power->events()) {
     Json e = Json::object();
@@ -210,7 +219,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
     if (pm.busy_ps(i) > 0) busy[pm.component_name(i)] = static_cast<double>(pm.busy_ps_before(i, end_ps)) / 1000.0;
   s["busy_ns"] = busy;
   // Network flow metrics (images, accuracy, latency_ns_per_inference, tops, tops_per_w).
-  for (const auto& [k, v] : r.metrics) s[k] = v;
+  for (const auto& [k, v] : r.metrics) s[k] = k.find("_ns") != std::string::npos ? ns_at_ps(v) : v;
   // The firmware's per-layer / per-phase figures from the PMU (run.log "perf:" lines).
   const PerfTable perf = parse_perf(out.console_log);
   if (!perf.rows.empty()) {
@@ -268,7 +277,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
      << "| tech table | " << sc.tech.name << " |\n"
      << "| seed | " << sc.seed << " |\n"
      << "| firmware | " << sc.firmware.app << ", exit code " << r.firmware_exit_code << " |\n"
-     << "| simulated time | " << fmt(r.sim_time_ns, 1) << " ns |\n"
+     << "| simulated time | " << format_ns(r.sim_time_ps) << " ns |\n"
      << "| wall time | " << fmt(r.wall_seconds, 3) << " s |\n"
      << "| energy | " << fmt(total, 1) << " pJ |\n";
   if (!r.error.empty()) md << "| error | " << r.error << " |\n";

@@ -1,6 +1,8 @@
 #include "platform/soc/soc.hpp"
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -18,6 +20,18 @@
 #include "platform/tracing/tracer.hpp"
 
 namespace cimvp {
+
+std::string format_ns(uint64_t ps) {
+  std::string s = std::to_string(ps / 1000);
+  if (const uint64_t frac = ps % 1000) {
+    char f[8];
+    std::snprintf(f, sizeof f, ".%03u", static_cast<unsigned>(frac));
+    std::string d(f);
+    while (d.back() == '0') d.pop_back();
+    s += d;
+  }
+  return s;
+}
 
 namespace {
 
@@ -141,7 +155,8 @@ RunResult Soc::run() {
     r.error = std::string("simulation error: ") + e.what();
   }
   r.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.sim_time_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
+  r.sim_time_ps = to_ps(sc_core::sc_time_stamp());
+  r.sim_time_ns = static_cast<double>(r.sim_time_ps) / 1e3;
 
   const BusFault& f = cpu_->fatal_fault();
   if (!r.error.empty()) {
@@ -150,7 +165,7 @@ RunResult Soc::run() {
     const Router::Range* where = router_->decode(f.addr);
     std::ostringstream m;
     m << "firmware bus error: " << (f.is_write ? "store to " : "load from ") << hex32(f.addr) << " at "
-      << f.at.to_seconds() * 1e9 << " ns: ";
+      << format_ns(to_ps(f.at)) << " ns: ";
     if (!where)
       m << "no block is mapped at this address (see `cimvp memory-map`)";
     else
@@ -160,7 +175,8 @@ RunResult Soc::run() {
     r.exit_status = 1;
   } else if (sysctl_->exited()) {
     r.firmware_exit_code = sysctl_->exit_code();
-    r.sim_time_ns = sysctl_->exit_time().to_seconds() * 1e9;
+    r.sim_time_ps = to_ps(sysctl_->exit_time());
+    r.sim_time_ns = static_cast<double>(r.sim_time_ps) / 1e3;
     r.exit_status = r.firmware_exit_code == 0 ? 0 : 1;
     if (r.exit_status) r.error = "firmware exited with code " + std::to_string(r.firmware_exit_code);
   } else if (sc_core::sc_time_stamp() >= limit) {
@@ -168,7 +184,7 @@ RunResult Soc::run() {
               " ms of simulated time (raise it with --set sim.max_time_ms=...)";
   } else {
     r.error = "firmware is waiting for an interrupt that nothing will raise (no pending events at " +
-              std::to_string(r.sim_time_ns) + " ns)";
+              format_ns(r.sim_time_ps) + " ns)";
   }
   if (options_.after_run) options_.after_run(*this, r);
   write_outputs(r);
@@ -176,7 +192,7 @@ RunResult Soc::run() {
 }
 
 void Soc::write_outputs(const RunResult& r) {
-  const sc_core::sc_time end = sc_core::sc_time(r.sim_time_ns, sc_core::SC_NS);
+  const sc_core::sc_time end = sc_core::sc_time(static_cast<double>(r.sim_time_ps), sc_core::SC_PS);
   tracer_->close(std::max(end, sc_core::sc_time_stamp()));
   if (options_.out_dir.empty()) return;
   RunOutputs out;

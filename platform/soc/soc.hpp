@@ -46,7 +46,8 @@ struct RunResult {
   int exit_status = 1;          // process exit code: 0 ok, 1 simulation/firmware fault
   int firmware_exit_code = -1;  // what the firmware wrote to SYSCTL_EXIT (-1 if it did not)
   std::string error;            // why the run failed, for the user
-  double sim_time_ns = 0;
+  uint64_t sim_time_ps = 0;  // simulated end time, exact (the kernel counts integer ps)
+  double sim_time_ns = 0;    // sim_time_ps / 1000, for arithmetic
   double wall_seconds = 0;
   // Extra summary.json fields (images, accuracy, latency_ns_per_inference, tops, ...).
   std::map<std::string, double> metrics;
@@ -54,6 +55,9 @@ struct RunResult {
   // are, before report.md and the plots are made.
   trace::Json summary_extra = trace::Json::object();
 };
+
+// An exact decimal of a ps count in ns: "78943.125", "1000" (no exponent, no rounding).
+std::string format_ns(uint64_t ps);
 
 class Soc {
  public:

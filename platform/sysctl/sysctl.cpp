@@ -29,13 +29,13 @@ Sysctl::Sysctl(const sc_core::sc_module_name& name, Context& ctx, std::vector<Di
       table_(std::move(table)),
       echo_console_(echo_console) {
   using A = RegAccess;
-  regs_.add("PLATFORM", SYSCTL_PLATFORM, (0u << 16) | (1u << 8) | 0u, A::RO);
+  regs_.add("PLATFORM", SYSCTL_PLATFORM, SYSCTL_PLATFORM_RESET, A::RO);
   regs_.add("CONSOLE", SYSCTL_CONSOLE, 0, A::WO, {}, [this](uint32_t v) { on_console(v); });
   regs_.add("EXIT", SYSCTL_EXIT, 0, A::WO, {}, [this](uint32_t v) { on_exit(v); });
-  regs_.add("SCRATCH", SYSCTL_SCRATCH, 0, A::RW);
+  regs_.add("SCRATCH", SYSCTL_SCRATCH, SYSCTL_SCRATCH_RESET, A::RW);
   regs_.add("SEED", SYSCTL_SEED, static_cast<uint32_t>(ctx.scenario.seed), A::RO);
   regs_.add("NBLOCKS", SYSCTL_NBLOCKS, static_cast<uint32_t>(table_.size()), A::RO);
-  regs_.add("BLOCK_SEL", SYSCTL_BLOCK_SEL, 0, A::RW);
+  regs_.add("BLOCK_SEL", SYSCTL_BLOCK_SEL, SYSCTL_BLOCK_SEL_RESET, A::RW);
   auto sel = [this]() -> const DiscoveryEntry* {
     uint32_t i = regs_.value(SYSCTL_BLOCK_SEL);
     return i < table_.size() ? &table_[i] : nullptr;
@@ -47,7 +47,7 @@ Sysctl::Sysctl(const sc_core::sc_module_name& name, Context& ctx, std::vector<Di
   regs_.add("BLOCK_BASE", SYSCTL_BLOCK_BASE, 0, A::RO, [sel] { return sel() ? sel()->base : 0u; });
   regs_.add("BLOCK_SIZE", SYSCTL_BLOCK_SIZE, 0, A::RO, [sel] { return sel() ? sel()->size : 0u; });
   regs_.add("BLOCK_IRQ", SYSCTL_BLOCK_IRQ, 0, A::RO, [sel] { return sel() ? sel()->irq : SYSCTL_NO_IRQ; });
-  regs_.add("PHASE_ARG", SYSCTL_PHASE_ARG, 0, A::RW);
+  regs_.add("PHASE_ARG", SYSCTL_PHASE_ARG, SYSCTL_PHASE_ARG_RESET, A::RW);
   regs_.add("PHASE_BEGIN", SYSCTL_PHASE_BEGIN, 0, A::WO, {}, [this](uint32_t v) { on_phase_begin(v); });
   regs_.add("PHASE_END", SYSCTL_PHASE_END, 0, A::WO, {}, [this](uint32_t v) { on_phase_end(v); });
   regs_.add("TIME_LO", SYSCTL_TIME_LO, 0, A::RO, [this] {
@@ -67,7 +67,7 @@ void Sysctl::on_console(uint32_t v) {
   char c = static_cast<char>(v & 0xFF);
   console_log_ += c;
   if (c == '\n') {
-    if (echo_console_) SC_REPORT_INFO(name(), line_.c_str());
+    if (echo_console_) SC_REPORT_INFO(kConsoleMsgType, line_.c_str());
     ctx_.tracer.instant(console_track_, line_, access_time());
     line_.clear();
   } else {

@@ -21,6 +21,10 @@ struct DiscoveryEntry {
 
 class Sysctl : public RegBlock {
  public:
+  // Message type of the firmware console lines (SC_INFO reports): fixed, whatever the
+  // block's name in the memory map, so a report handler can route them.
+  static constexpr const char* kConsoleMsgType = "cimvp/console";
+
   Sysctl(const sc_core::sc_module_name& name, Context& ctx, std::vector<DiscoveryEntry> table, bool echo_console);
 
   bool exited() const { return exited_; }

@@ -5,9 +5,12 @@
 #include <tlm_utils/simple_initiator_socket.h>
 
 #include <cstring>
+#include <fstream>
+#include <unistd.h>
 
 #include "platform/bus/router.hpp"
 #include "platform/config/scenario.hpp"
+#include "platform/cpu/host_cpu.hpp"
 #include "platform/memory/memory.hpp"
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/tracing/tracer.hpp"
@@ -48,6 +51,8 @@ struct Bench {
   cimvp::Router router{"bus", ctx};
   cimvp::Memory mem_a{"mem_a", ctx, 0x1000, scenario.tech.sram};
   cimvp::Memory mem_b{"mem_b", ctx, 0x2000, scenario.tech.sram};
+  // 2 GiB up to the top of the 32-bit bus: reserved, only touched pages cost host RAM.
+  cimvp::Memory mem_top{"mem_top", ctx, 0x80000000ull, scenario.tech.hostmem};
   TestInitiator init{"init"};
   Bench() {
     init.isock.bind(router.tsock);
@@ -56,6 +61,8 @@ struct Bench {
     router.isock.bind(mem_a.tsock);
     router.map("mem_b", 0x40000000, 0x2000);
     router.isock.bind(mem_b.tsock);
+    router.map("mem_top", 0x80000000ull, 0x80000000ull);
+    router.isock.bind(mem_top.tsock);
     sc_core::sc_start(sc_core::SC_ZERO_TIME);  // completes elaboration and binding
   }
 };
@@ -138,4 +145,49 @@ TEST_CASE("memory: byte enables, streaming width and size checks") {
   CHECK(b.init.access(tlm::TLM_READ_COMMAND, 0x1100, buf, 8, 4) == tlm::TLM_BURST_ERROR_RESPONSE);
   unsigned char be0[1] = {0};
   CHECK(b.init.access(tlm::TLM_READ_COMMAND, 0x1100, buf, 4, 0, be0, 0) == tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+}
+
+TEST_CASE("a 2 GiB memory at the top of the bus: zero-filled, lazily backed, DMI to 0xFFFFFFFF") {
+  auto& b = bench();
+  // Host RAM of the whole process stays far below the memory's size: pages come on first touch.
+  auto resident_bytes = [] {
+    std::ifstream statm("/proc/self/statm");
+    uint64_t pages_total = 0, pages_resident = 0;
+    statm >> pages_total >> pages_resident;
+    return pages_resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  };
+  CHECK(resident_bytes() < 512ull << 20);
+  uint32_t r = 0xFFFFFFFF;
+  CHECK(b.init.access(tlm::TLM_READ_COMMAND, 0xFFFFFFFC, &r, 4) == tlm::TLM_OK_RESPONSE);
+  CHECK(r == 0u);
+  uint32_t v = 0x5EED1234;
+  CHECK(b.init.access(tlm::TLM_WRITE_COMMAND, 0xFFFFFFFC, &v, 4) == tlm::TLM_OK_RESPONSE);
+  CHECK(b.init.access(tlm::TLM_READ_COMMAND, 0xFFFFFFFC, &r, 4) == tlm::TLM_OK_RESPONSE);
+  CHECK(r == 0x5EED1234u);
+  CHECK(b.init.access(tlm::TLM_WRITE_COMMAND, 0x80000000ull, &v, 4) == tlm::TLM_OK_RESPONSE);
+  CHECK(b.mem_top.data()[0] == 0x34);
+  // A 4-byte access at 0xFFFFFFFE runs past the bus: an error, never a wrap to 0.
+  CHECK(b.init.access(tlm::TLM_READ_COMMAND, 0xFFFFFFFEull, &r, 4) == tlm::TLM_ADDRESS_ERROR_RESPONSE);
+  CHECK(resident_bytes() < 512ull << 20);
+
+  tlm::tlm_generic_payload gp;
+  gp.set_address(0xFFFFFFF0ull);
+  gp.set_command(tlm::TLM_READ_COMMAND);
+  tlm::tlm_dmi dmi;
+  REQUIRE(b.init.isock->get_direct_mem_ptr(gp, dmi));
+  CHECK(dmi.get_start_address() == 0x80000000u);
+  CHECK(dmi.get_end_address() == 0xFFFFFFFFu);
+  uint32_t top;
+  std::memcpy(&top, dmi.get_dmi_ptr() + (0xFFFFFFFCull - dmi.get_start_address()), 4);
+  CHECK(top == 0x5EED1234u);
+
+  // The host CPU's DMI check: 64-bit, so the last word is covered and anything crossing
+  // 0xFFFFFFFF is not (a 32-bit addr + bytes - 1 would wrap to 1 and pass).
+  CHECK(cimvp::dmi_covers(dmi, 0xFFFFFFFCull, 4));
+  CHECK(cimvp::dmi_covers(dmi, 0xFFFFFFFFull, 1));
+  CHECK_FALSE(cimvp::dmi_covers(dmi, 0xFFFFFFFEull, 4));
+  CHECK_FALSE(cimvp::dmi_covers(dmi, 0xFFFFFFFFull, 4096));
+  CHECK(cimvp::dmi_covers(dmi, 0x80000000ull, 4));
+  CHECK_FALSE(cimvp::dmi_covers(dmi, 0x7FFFFFFEull, 4));
+  CHECK_FALSE(cimvp::dmi_covers(dmi, 0x80000000ull, 0));
 }

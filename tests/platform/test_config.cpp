@@ -1,11 +1,11 @@
 // Scenario loading: every class of bad input names file:line:column and the key path.
 #include "tests/support/catch_main_no_sc.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <fstream>
 #include <string>
+
+#include "tests/support/temp_dir.hpp"
 
 #include "platform/config/embedded_files.hpp"
 #include "platform/config/scenario.hpp"
@@ -35,12 +35,14 @@ std::string base_yaml(const std::string& extra_top = "", const std::string& map_
          map_extra + "tech:\n" + indented;
 }
 
+// Files go to the process's own temporary folder, removed at exit (ctest runs test cases
+// in parallel processes).
+std::string last_path;
 std::string write_tmp(const std::string& text) {
   static int n = 0;
-  // ctest runs test cases in parallel processes in one folder: the pid keeps files apart.
-  std::string path = "test_config_" + std::to_string(getpid()) + "_" + std::to_string(n++) + ".yaml";
-  std::ofstream(path) << text;
-  return path;
+  last_path = cimvp_test::temp_dir().file("scenario_" + std::to_string(n++) + ".yaml");
+  std::ofstream(last_path) << text;
+  return last_path;
 }
 
 std::string error_of(const std::string& yaml, const LoadOptions& lo = {}) {
@@ -51,6 +53,12 @@ std::string error_of(const std::string& yaml, const LoadOptions& lo = {}) {
     return e.what();
   }
   return "";
+}
+
+// The error must start with exactly this location and key path.
+void check_starts(const std::string& error, const std::string& location_and_key) {
+  INFO(error);
+  CHECK_THAT(error, Catch::StartsWith(last_path + ":" + location_and_key));
 }
 
 }  // namespace
@@ -73,36 +81,63 @@ TEST_CASE("a valid file loads with values and defaults") {
   CHECK(s.find("sram")->base == 0x10000000u);
 }
 
+// Lines and columns below are counted by hand in the YAML text (1-based).
 TEST_CASE("unknown key: file, line and the key path") {
   auto e = error_of(base_yaml("sim: {quantum_ns: 250, quantom: 3}\n"));
-  CHECK_THAT(e, Catch::Contains("unknown key 'sim.quantom'"));
-  CHECK_THAT(e, Catch::Contains(":3:"));  // line 3 of the file
+  check_starts(e, "3:24: unknown key 'sim.quantom'");
   CHECK_THAT(e, Catch::Contains("quantum_ns"));  // the valid keys are listed
 }
 
 TEST_CASE("wrong type names the key and the value") {
   auto e = error_of(base_yaml("sim:\n  quantum_ns: fast\n"));
-  CHECK_THAT(e, Catch::Contains("sim.quantum_ns"));
-  CHECK_THAT(e, Catch::Contains("expected a number, got 'fast'"));
-  CHECK_THAT(e, Catch::Contains(":4:"));
+  check_starts(e, "4:15: sim.quantum_ns: expected a number, got 'fast'");
 }
 
 TEST_CASE("missing required key") {
   std::string y = base_yaml();
   y.erase(y.find("seed: 3\n"), 8);
-  CHECK_THAT(error_of(y), Catch::Contains("missing required key 'seed'"));
+  check_starts(error_of(y), "1:1: (top level): missing required key 'seed'");
+  // Inside a list entry: the entry's own position and path.
+  check_starts(error_of(base_yaml("", "  - {name: x, block: sram, base: 0x20000000}\n")),
+               "7:5: memory_map.3: missing required key 'size'");
 }
 
 TEST_CASE("out-of-range value") {
   auto e = error_of(base_yaml("sim: {quantum_ns: -5}\n"));
-  CHECK_THAT(e, Catch::Contains("sim.quantum_ns"));
-  CHECK_THAT(e, Catch::Contains("out of range"));
+  check_starts(e, "3:19: sim.quantum_ns: value -5 is out of range");
+  check_starts(error_of(base_yaml("", "  - {name: x, block: sram, base: 0x20000000, size: 0x100, irq: 31}\n")),
+               "7:64: memory_map.3.irq: value 31 is out of range [-1, 30]");
 }
 
 TEST_CASE("YAML syntax error gives its line") {
+  // The flow list opened on line 2 is still open when line 3 starts a mapping key.
   auto e = error_of("name: t\nseed: [1, 2\nsim: {}\n");
   CHECK_THAT(e, Catch::Contains("YAML syntax error"));
-  CHECK_THAT(e, Catch::Matches(".*test_config_\\d+_\\d+\\.yaml:[34]:.*"));
+  check_starts(e, "3:");
+}
+
+TEST_CASE("a repeated map key is an error at its second occurrence") {
+  check_starts(error_of(base_yaml("seed: 7\n")), "3:1: seed: duplicate key (first given at line 2)");
+  check_starts(error_of(base_yaml("sim: {quantum_ns: 250, quantum_ns: 500}\n")),
+               "3:24: sim.quantum_ns: duplicate key (first given at line 3)");
+  check_starts(error_of(base_yaml("", "  - {name: x, block: sram, base: 0x20000000, size: 0x100, size: 0x200}\n")),
+               "7:59: memory_map.3.size: duplicate key (first given at line 7)");
+}
+
+TEST_CASE("integers as the scenario takes them") {
+  using cimvp::config::parse_uint;
+  CHECK(parse_uint("0") == 0u);
+  CHECK(parse_uint("18446744073709551615") == UINT64_MAX);
+  CHECK(parse_uint("9007199254740993") == 9007199254740993ull);
+  CHECK(parse_uint("0x10") == 16u);
+  CHECK_FALSE(parse_uint("-1"));
+  CHECK_FALSE(parse_uint("+1"));
+  CHECK_FALSE(parse_uint(" 1"));
+  CHECK_FALSE(parse_uint("7x"));
+  CHECK_FALSE(parse_uint(""));
+  CHECK_FALSE(parse_uint("18446744073709551616"));  // 2^64
+  check_starts(error_of(base_yaml().replace(base_yaml().find("seed: 3"), 7, "seed: -1")),
+               "2:7: seed: expected a non-negative integer (decimal or 0x hex), got '-1'");
 }
 
 TEST_CASE("overlapping memory-map ranges name both entries") {

@@ -63,6 +63,13 @@
 
 #define SYSCTL_NO_IRQ 0xFFFFFFFFu
 
+/* Reset values that hold on every platform (the selftest checks them right after boot).
+ * SEED, NBLOCKS, APP_ARG0/1 and the BLOCK_* window depend on the scenario; TIME_* counts. */
+#define SYSCTL_PLATFORM_RESET  0x00000100u /* platform version 0.1.0 */
+#define SYSCTL_SCRATCH_RESET   0u
+#define SYSCTL_BLOCK_SEL_RESET 0u
+#define SYSCTL_PHASE_ARG_RESET 0u
+
 /* Firmware phases (SYSCTL_PHASE_BEGIN/END). Names for traces live in the platform. */
 #define FW_PHASE_BOOT      1u
 #define FW_PHASE_SELFTEST  2u
@@ -87,6 +94,12 @@
 #define IRQ_ACK     0x010u /* WO  clears latched PENDING bits (a high level stays pending) */
 #define IRQ_RAW     0x014u /* RO  present level of each input line */
 #define IRQ_SWSET   0x018u /* WO  sets PENDING bits (software-triggered interrupt) */
+
+/* Reset values (all blocks are idle at boot, so no line is high or pending). */
+#define IRQ_NLINES_RESET  32u
+#define IRQ_PENDING_RESET 0u
+#define IRQ_ENABLE_RESET  0u
+#define IRQ_RAW_RESET     0u
 
 
 /* ---------------------------------------------------------------------------------------
