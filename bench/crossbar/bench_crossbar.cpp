@@ -5,7 +5,9 @@
 #include <benchmark/benchmark.h>
 
 #include "models/crossbar/crossbar.hpp"
+#include "models/crossbar/parallel.hpp"
 
+#include <cstdlib>
 #include <random>
 
 using namespace cimvp::crossbar;
@@ -80,4 +82,15 @@ BENCHMARK(BM_PlainGemm)
     ->Args({512, 256})
     ->Unit(benchmark::kMicrosecond);
 
-BENCHMARK_MAIN();
+// One MVM worker thread by default: Google Benchmark's CPU time is the main thread's, so the
+// rates compare single-thread work with the single-thread GEMM. CIMVP_BENCH_WORKERS=N runs the
+// chunks on N threads (then read the wall-time column).
+int main(int argc, char** argv) {
+  const char* w = std::getenv("CIMVP_BENCH_WORKERS");
+  cimvp::crossbar::set_worker_threads(w ? unsigned(std::strtoul(w, nullptr, 10)) : 1u);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -84,7 +84,14 @@ typedef struct {
   double* sse;  /* per-cell */
   size_t* idx;  /* L+1 cell bounds */
   double* tmp;  /* L scratch */
+  size_t* hint; /* LM_HINTS_PER_T per threshold: where its last prefix search ended */
 } lm_state;
+
+/* Each threshold's prefix-sum searches start from where its previous search ended (one slot per
+ * Gauss-Hermite node). Between Lloyd iterations a threshold moves little, and lm_sse_of and the
+ * next lm_centroids search the very same value, so most searches take a few probes instead of
+ * log2(n) cache-missing ones. The answer is the same as a plain binary search. */
+#define LM_HINTS_PER_T 5u
 
 /* Number of samples strictly below value u (shifted units). */
 static size_t lm_below(const lm_state* s, double u) {
@@ -100,22 +107,58 @@ static size_t lm_below(const lm_state* s, double u) {
   return lo;
 }
 
+/* lm_below, galloping out from *hint (any value; clamped) and leaving the answer there. */
+static size_t lm_below_from(const lm_state* s, double u, size_t* hint) {
+  const double v = u + s->shift;
+  const float* xs = s->xs;
+  const size_t n = s->n;
+  size_t h = *hint > n ? n : *hint, lo, hi, step = 1;
+  if (h < n && (double)xs[h] < v) { /* answer in (h, n] */
+    lo = h + 1;
+    hi = n;
+    while (step <= n - h - 1) {
+      const size_t probe = h + step;
+      if ((double)xs[probe] < v) { lo = probe + 1; step <<= 1; }
+      else { hi = probe; break; }
+    }
+  } else { /* answer in [0, h] */
+    lo = 0;
+    hi = h;
+    while (step <= h) {
+      const size_t probe = h - step;
+      if ((double)xs[probe] < v) { lo = probe + 1; break; }
+      hi = probe;
+      step <<= 1;
+    }
+  }
+  while (lo < hi) {
+    size_t mid = lo + ((hi - lo) >> 1);
+    if ((double)xs[mid] < v)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  *hint = lo;
+  return lo;
+}
+
 /* 5-point Gauss-Hermite (probabilists') nodes and weights: E[f(Z)], Z ~ N(0,1). */
 static const double lm_gh_z[5] = {-2.8569700138728056, -1.3556261799742657, 0.0, 1.3556261799742657,
                                   2.8569700138728056};
 static const double lm_gh_w[5] = {0.011257411327720691, 0.22207592200561266, 0.53333333333333333,
                                   0.22207592200561266, 0.011257411327720691};
 
-/* Expected prefix sums below threshold u when the threshold carries N(0, sigma^2) error. */
-static void lm_eprefix(const lm_state* s, double u, double out[3]) {
+/* Expected prefix sums below threshold k at u when it carries N(0, sigma^2) error. */
+static void lm_eprefix(const lm_state* s, unsigned k, double u, double out[3]) {
+  size_t* h = s->hint + (size_t)k * LM_HINTS_PER_T;
   if (s->sigma <= 0.0) {
-    size_t i = lm_below(s, u);
+    size_t i = lm_below_from(s, u, h);
     out[0] = s->P0[i]; out[1] = s->P1[i]; out[2] = s->P2[i];
     return;
   }
   out[0] = out[1] = out[2] = 0.0;
   for (int q = 0; q < 5; ++q) {
-    size_t i = lm_below(s, u + s->sigma * lm_gh_z[q]);
+    size_t i = lm_below_from(s, u + s->sigma * lm_gh_z[q], h + q);
     out[0] += lm_gh_w[q] * s->P0[i];
     out[1] += lm_gh_w[q] * s->P1[i];
     out[2] += lm_gh_w[q] * s->P2[i];
@@ -127,7 +170,7 @@ static double lm_sse_of(const lm_state* s) {
   double lo[3] = {0.0, 0.0, 0.0}, hi[3], total = 0.0;
   for (unsigned k = 0; k < s->L; ++k) {
     if (k + 1 < s->L) {
-      lm_eprefix(s, s->t[k], hi);
+      lm_eprefix(s, k, s->t[k], hi);
     } else {
       hi[0] = s->P0[s->n]; hi[1] = s->P1[s->n]; hi[2] = s->P2[s->n];
     }
@@ -142,9 +185,9 @@ static double lm_sse_of(const lm_state* s) {
 }
 
 /* Boundary cost g(u) between levels a < b (see docs/adc.md): expected over threshold noise. */
-static double lm_boundary_cost(const lm_state* s, double u, double a, double b) {
+static double lm_boundary_cost(const lm_state* s, unsigned k, double u, double a, double b) {
   double p[3];
-  lm_eprefix(s, u, p);
+  lm_eprefix(s, k, u, p);
   return (b - a) * (2.0 * p[1] - (a + b) * p[0]);
 }
 
@@ -162,20 +205,20 @@ static void lm_update_thresholds(lm_state* s) {
     double bestv = DBL_MAX;
     for (int g = 0; g <= G; ++g) {
       const double u = a + (b - a) * (double)g / G;
-      const double v = lm_boundary_cost(s, u, a, b);
+      const double v = lm_boundary_cost(s, k, u, a, b);
       if (v < bestv) { bestv = v; best = g; }
     }
     double lo = a + (b - a) * (double)(best > 0 ? best - 1 : 0) / G;
     double hi = a + (b - a) * (double)(best < G ? best + 1 : G) / G;
     const double r = 0.6180339887498949;
     double c = hi - r * (hi - lo), d = lo + r * (hi - lo);
-    double fc = lm_boundary_cost(s, c, a, b), fd = lm_boundary_cost(s, d, a, b);
+    double fc = lm_boundary_cost(s, k, c, a, b), fd = lm_boundary_cost(s, k, d, a, b);
     for (int it = 0; it < 30; ++it) {
-      if (fc <= fd) { hi = d; d = c; fd = fc; c = hi - r * (hi - lo); fc = lm_boundary_cost(s, c, a, b); }
-      else { lo = c; c = d; fc = fd; d = lo + r * (hi - lo); fd = lm_boundary_cost(s, d, a, b); }
+      if (fc <= fd) { hi = d; d = c; fd = fc; c = hi - r * (hi - lo); fc = lm_boundary_cost(s, k, c, a, b); }
+      else { lo = c; c = d; fc = fd; d = lo + r * (hi - lo); fd = lm_boundary_cost(s, k, d, a, b); }
     }
     const double u = 0.5 * (lo + hi);
-    s->t[k] = (lm_boundary_cost(s, u, a, b) <= bestv) ? u : a + (b - a) * (double)best / G;
+    s->t[k] = (lm_boundary_cost(s, k, u, a, b) <= bestv) ? u : a + (b - a) * (double)best / G;
   }
 }
 
@@ -194,7 +237,7 @@ static unsigned lm_centroids(lm_state* s) {
   unsigned empty = 0;
   for (unsigned k = 0; k < s->L; ++k) {
     if (k + 1 < s->L) {
-      lm_eprefix(s, s->t[k], hi);
+      lm_eprefix(s, k, s->t[k], hi);
     } else {
       hi[0] = s->P0[s->n]; hi[1] = s->P1[s->n]; hi[2] = s->P2[s->n];
     }
@@ -274,6 +317,7 @@ static void lm_reseed(lm_state* s) {
 static double lm_run(lm_state* s, uint32_t max_iter, double tol, uint32_t* iters) {
   double prev = DBL_MAX, sse = DBL_MAX;
   uint32_t it = 0;
+  for (size_t i = 0; i < (size_t)s->L * LM_HINTS_PER_T; ++i) s->hint[i] = 0;
   lm_sort_doubles(s->y, s->L);
   while (it < max_iter) {
     lm_update_thresholds(s);
@@ -388,6 +432,10 @@ int lm_design(const float* x, const float* w, size_t n, unsigned bits, const lm_
   s.xs = xs; s.P0 = P0; s.P1 = P1; s.P2 = P2; s.n = m;
   s.shift = 0.5 * ((double)xs[0] + (double)xs[m - 1]); /* centre the data: better-conditioned sums */
   s.L = L; s.sigma = opt.edge_sigma; s.y = y; s.t = t; s.sse = sse; s.idx = idx; s.tmp = tmp;
+  /* The search hints live in the k-means++ D^2 scratch: that is only used while a start's levels
+   * are seeded, before lm_run (which resets the hints); L * 5 size_t fit in LM_KPP_M doubles. */
+  s.hint = (size_t*)(void*)d2;
+  for (size_t i = 0; i < (size_t)L * LM_HINTS_PER_T; ++i) s.hint[i] = 0;
   P0[0] = P1[0] = P2[0] = 0.0;
   uint32_t distinct = 0;
   for (size_t i = 0; i < m; ++i) {

@@ -41,7 +41,6 @@ class AdcConverters {
   adc::QCellAdc* qcell = nullptr;   // plain Q-cell mode
   adc::QCellSrAdc* sr = nullptr;    // super-resolution mode
   adc::ConversionStats stats;
-  std::vector<float> scratch;
   std::vector<std::vector<double>> pending_g;  // Q-cell conductances written by progctl, per copy
 };
 
@@ -206,11 +205,16 @@ void AdcBank::begin_batch() {
   captured_.clear();
 }
 
+bool AdcBank::chunkable() const {
+  const Register* cap = regs_.find(ADC_CAP_CTRL);
+  return !(cap && (cap->value & 1u));
+}
+
 void AdcBank::convert(Eigen::Ref<Eigen::MatrixXf> analog, const crossbar::AdcContext& c) {
   // Into digits: the units the firmware calibrates and the level table holds.
   const float inv = static_cast<float>(1.0 / c.unit_current_ua);
   analog *= inv;
-  if (regs_.value(ADC_CAP_CTRL) & 1u) {
+  if (regs_.value(ADC_CAP_CTRL) & 1u) {  // whole-batch calls only (chunkable() is false)
     const uint32_t decim = std::max<uint32_t>(1, regs_.value(ADC_CAP_DECIM));
     const uint64_t cap = regs_.value(ADC_CAP_MAX);
     uint32_t& count = regs_.value(ADC_CAP_COUNT);
@@ -219,11 +223,15 @@ void AdcBank::convert(Eigen::Ref<Eigen::MatrixXf> analog, const crossbar::AdcCon
         if (seen_++ % decim == 0 && count + captured_.size() < cap) captured_.push_back(analog(i, j));
       }
   }
-  const std::size_t n = static_cast<std::size_t>(analog.size());
-  conv_->scratch.resize(n);
-  conv_->adc->quantize(analog.data(), conv_->scratch.data(), nullptr, n, &conv_->stats);
-  std::memcpy(analog.data(), conv_->scratch.data(), n * sizeof(float));
-  conversions_ += n;
+  // In place, column by column (a chunk is a block with an outer stride); the converters are
+  // const and the statistics are summed locally, so chunks may run concurrently.
+  adc::ConversionStats st;
+  for (Eigen::Index j = 0; j < analog.cols(); ++j)
+    conv_->adc->quantize(analog.col(j).data(), analog.col(j).data(), nullptr,
+                         static_cast<std::size_t>(analog.rows()), &st);
+  std::lock_guard<std::mutex> lk(stats_m_);
+  conv_->stats.add(st);
+  conversions_ += static_cast<uint64_t>(analog.size());
 }
 
 sc_core::sc_time AdcBank::end_batch(tlm_utils::simple_initiator_socket<Tile>& port, sc_core::sc_time& delay) {

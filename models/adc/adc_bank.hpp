@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "models/crossbar/crossbar.hpp"
@@ -38,6 +39,9 @@ class AdcBank : public crossbar::AdcStage {
 
   crossbar::AdcStage* stage() { return this; }
   void convert(Eigen::Ref<Eigen::MatrixXf> analog, const crossbar::AdcContext& ctx) override;
+  // Chunked, concurrent conversion (crossbar.hpp) except while capturing: the capture takes
+  // samples in whole-batch order.
+  bool chunkable() const override;
 
   // Around each tile batch: capture bookkeeping, then the captured samples go to memory
   // through the tile's initiator port (returns the time that took).
@@ -71,6 +75,7 @@ class AdcBank : public crossbar::AdcStage {
   std::vector<float> levels_;      // ADC_LEVEL window
   std::vector<float> thresholds_;  // ADC_THRESH window
   std::unique_ptr<AdcConverters> conv_;
+  std::mutex stats_m_;  // convert() runs on the MVM worker threads: guards the counters below
   uint64_t conversions_ = 0;
   uint64_t applies_ = 0;
 

@@ -95,36 +95,65 @@ TransferTable::TransferTable(std::vector<double> b, std::vector<Entry> e) : e_(s
   build_grid();
 }
 
+namespace {
+constexpr uint32_t kMaxCells = 32768;  // 256 KiB of cells at most
+
+// Grid coordinate of x, clamped to [0, gmax] (NaN -> 0). build_grid() and apply() both use
+// exactly this arithmetic, which is what makes the cell assignment exact (see build_grid).
+inline float grid_coord(float x, float base, float inv, float gmax) {
+  float g = (x - base) * inv;
+  g = g > 0.f ? g : 0.f;
+  return g < gmax ? g : gmax;
+}
+inline uint32_t grid_cell(float x, float base, float inv, float gmax) {
+  return static_cast<uint32_t>(static_cast<int32_t>(grid_coord(x, base, inv, gmax)));
+}
+}  // namespace
+
+// Grid over [first, last breakpoint]: cell(x) = trunc(clamp((x - base) * inv, 0, G-1)) in float.
+// cell() is monotone in x, so a breakpoint b with cell(b) < cell(x) is below x and one with
+// cell(b) > cell(x) is above it: only the breakpoints of x's own cell (computed with the same
+// float arithmetic) are undecided. Each cell stores k0 = #breakpoints in lower cells and its
+// first own breakpoint; G doubles until no cell holds two (then one compare finishes the
+// search) or the grid reaches kMaxCells (then apply() steps through up to kmax_ of them).
 void TransferTable::build_grid() {
-  grid_.assign(1, 0);
-  kmax_ = m_;
+  const float inf = std::numeric_limits<float>::infinity();
+  cells_.clear();
   base_ = 0.f;
   inv_ = 0.f;
   gmax_ = 0;
-  if (m_ > 0) {
+  kmax_ = 0;
+  if (m_ == 0) {
+    cells_.push_back({inf, 0});
+  } else {
     const double lo = bp_.front(), hi = bp_.back();
     const double span = hi > lo ? hi - lo : 1.0;
+    std::vector<uint32_t> gb(m_);
     uint32_t G = 64;
-    while (G < 16 * (m_ + 1) && G < 65536) G <<= 1;
-    base_ = static_cast<float>(lo);
-    inv_ = static_cast<float>(G / span);
-    gmax_ = G - 1;
-    const double h = span / G;
-    grid_.assign(G, 0);
-    kmax_ = 0;
-    std::size_t a = 0, c = 0;
+    for (;; G <<= 1) {
+      base_ = static_cast<float>(lo);
+      inv_ = static_cast<float>(G / span);
+      gmax_ = G - 1;
+      const float gm = static_cast<float>(gmax_);
+      uint32_t run = 0, longest = 0;
+      for (uint32_t k = 0; k < m_; ++k) {
+        gb[k] = grid_cell(bp_[k], base_, inv_, gm);
+        run = (k > 0 && gb[k] == gb[k - 1]) ? run + 1 : 1;
+        longest = std::max(longest, run);
+      }
+      kmax_ = longest;
+      if (kmax_ <= 1 || G >= kMaxCells) break;
+    }
+    cells_.assign(G, {inf, 0});
+    uint32_t k = 0;
     for (uint32_t g = 0; g < G; ++g) {
-      // One cell of margin each side absorbs float rounding of (x - base) * inv.
-      const double left = lo + (static_cast<double>(g) - 1.0) * h, right = lo + (static_cast<double>(g) + 2.0) * h;
-      while (a < m_ && bp_[a] < left) ++a;
-      while (c < m_ && bp_[c] < right) ++c;
-      grid_[g] = static_cast<uint32_t>(a);
-      const uint32_t top = (g == G - 1) ? m_ : static_cast<uint32_t>(c);
-      kmax_ = std::max<uint32_t>(kmax_, top - grid_[g]);
+      while (k < m_ && gb[k] < g) ++k;
+      cells_[g].k0 = k;
+      if (k < m_ && gb[k] == g) cells_[g].bp = bp_[k];
     }
   }
-  // Pad so the correction steps never read past the end.
-  bp_.resize(m_ + kmax_ + 1, std::numeric_limits<float>::infinity());
+  // Pad so the general path's steps never read past the end.
+  bp_.resize(m_ + kmax_ + 1, inf);
 }
 
 const TransferTable::Entry& TransferTable::lookup(float x) const {
@@ -132,41 +161,64 @@ const TransferTable::Entry& TransferTable::lookup(float x) const {
   return e_[k];
 }
 
-void TransferTable::apply(const float* in, float* out, int32_t* codes, std::size_t n, ConversionStats* st) const {
-  const float* bp = bp_.data();
-  const uint32_t* grid = grid_.data();
-  const float* val = value_.data();
-  const int32_t* code = code_.data();
-  const uint64_t* fl = flags_.data();
-  const float base = base_, inv = inv_, gmax = static_cast<float>(gmax_);
-  const uint32_t kmax = kmax_, m = m_;
-  uint64_t g_tot = 0, o_tot = 0, d_tot = 0, r_tot = 0;
+namespace {
+// The batch loop: branch-free, one grid cell load, one compare (fast path), then the entry's
+// value, code and packed flag counters. Flags are flushed every kFlushBlock samples.
+template <bool OneStep, bool WithCodes>
+void apply_loop(const float* in, float* out, int32_t* codes, std::size_t n, const TransferTable::Cell* cells,
+                const float* bp, const float* val, const int32_t* code, const uint64_t* fl, float base, float inv,
+                float gmax, uint32_t kmax, uint32_t m, uint64_t tot[4]) {
   for (std::size_t start = 0; start < n; start += kFlushBlock) {
     const std::size_t end = std::min(n, start + kFlushBlock);
     uint64_t acc = 0;
     for (std::size_t i = start; i < end; ++i) {
       const float x = in[i];
-      float g = (x - base) * inv;
-      g = g > 0.f ? g : 0.f;  // also maps NaN to cell 0
-      g = g < gmax ? g : gmax;
-      uint32_t k = grid[static_cast<uint32_t>(g)];
-      for (uint32_t j = 0; j < kmax; ++j) k += (x >= bp[k]) ? 1u : 0u;
+      const TransferTable::Cell c = cells[grid_cell(x, base, inv, gmax)];
+      uint32_t k = c.k0;
+      if (OneStep) {
+        k += (x >= c.bp) ? 1u : 0u;
+      } else {
+        for (uint32_t j = 0; j < kmax; ++j) k += (x >= bp[k]) ? 1u : 0u;
+      }
       k = k < m ? k : m;  // +inf input
       out[i] = val[k];
-      if (codes) codes[i] = code[k];
+      if (WithCodes) codes[i] = code[k];
       acc += fl[k];
     }
-    g_tot += acc & 0xFFFF;
-    o_tot += (acc >> 16) & 0xFFFF;
-    d_tot += (acc >> 32) & 0xFFFF;
-    r_tot += acc >> 48;
+    tot[0] += acc & 0xFFFF;
+    tot[1] += (acc >> 16) & 0xFFFF;
+    tot[2] += (acc >> 32) & 0xFFFF;
+    tot[3] += acc >> 48;
+  }
+}
+}  // namespace
+
+void TransferTable::apply(const float* in, float* out, int32_t* codes, std::size_t n, ConversionStats* st) const {
+  uint64_t tot[4] = {0, 0, 0, 0};
+  const auto* c = cells_.data();
+  const float* bp = bp_.data();
+  const float gm = static_cast<float>(gmax_);
+  if (kmax_ <= 1) {
+    if (codes)
+      apply_loop<true, true>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
+                             kmax_, m_, tot);
+    else
+      apply_loop<true, false>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
+                              kmax_, m_, tot);
+  } else {
+    if (codes)
+      apply_loop<false, true>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
+                              kmax_, m_, tot);
+    else
+      apply_loop<false, false>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
+                               kmax_, m_, tot);
   }
   if (st) {
     st->conversions += n;
-    st->gaps += g_tot;
-    st->overlaps += o_tot;
-    st->disagreements += d_tot;
-    st->out_of_range += r_tot;
+    st->gaps += tot[0];
+    st->overlaps += tot[1];
+    st->disagreements += tot[2];
+    st->out_of_range += tot[3];
   }
 }
 

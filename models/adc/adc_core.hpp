@@ -47,6 +47,7 @@ class TransferTable {
   template <class F>
   static TransferTable build(std::vector<double> candidates, F&& eval);
 
+  // in == out_values is allowed (in-place conversion).
   void apply(const float* in, float* out_values, int32_t* out_codes, std::size_t n, ConversionStats* st) const;
   const Entry& lookup(float x) const;
   const std::vector<float>& breakpoints() const { return bp_; }
@@ -59,9 +60,21 @@ class TransferTable {
   std::vector<float> value_;
   std::vector<int32_t> code_;
   std::vector<uint64_t> flags_;  // 4 x 16-bit packed counters
-  std::vector<uint32_t> grid_;
   float base_ = 0.f, inv_ = 0.f;
   uint32_t gmax_ = 0, kmax_ = 0, m_ = 0;
+
+ public:
+  // One grid cell: breakpoints in lower cells (k0) and the cell's first own breakpoint (+inf if
+  // none). kmax() <= 1: every cell holds at most one breakpoint, one compare per sample.
+  struct Cell {
+    float bp;
+    uint32_t k0;
+  };
+  uint32_t kmax() const { return kmax_; }
+  std::size_t grid_cells() const { return cells_.size(); }
+
+ private:
+  std::vector<Cell> cells_;
 };
 
 // Common interface: ideal / SAR / flash / Q-cell / Q-cell SR are interchangeable.

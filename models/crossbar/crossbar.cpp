@@ -1,7 +1,10 @@
 #include "models/crossbar/crossbar.hpp"
 
+#include "models/crossbar/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <sstream>
 #include <stdexcept>
 
@@ -212,7 +215,10 @@ void PassThroughAdc::convert(Eigen::Ref<Eigen::MatrixXf> a, const AdcContext& ct
 
 void IdealAdc::convert(Eigen::Ref<Eigen::MatrixXf> a, const AdcContext& ctx) {
   const float inv = float(1.0 / ctx.unit_current_ua);
-  a = (a * inv).array().round().matrix();
+  for (Eigen::Index j = 0; j < a.cols(); ++j) {
+    float* col = a.col(j).data();
+    for (Eigen::Index i = 0; i < a.rows(); ++i) col[i] = round_half_away(col[i] * inv);
+  }
 }
 
 MvmStats& MvmStats::operator+=(const MvmStats& o) {
@@ -413,10 +419,32 @@ void CrossbarArray::refresh_effective() {
     for (Eigen::Index idx = 0; idx < g_.size(); ++idx)
       if (stuck_[std::size_t(idx)] == 0) g_.data()[idx] *= f;  // stuck cells do not drift
   }
-  g_sq_ = g_.array().square();
-  gx_ = g_.array() - float(dev_.g_min_us);
-  const int U = std::max(block_.used_cols, 0);
-  g_rowsum_ = g_.leftCols(U).rowwise().sum();
+  const int K = std::max(block_.k, 0), U = std::max(block_.used_cols, 0), N = block_.n;
+  const int S = map_.slices();
+  const bool diff = map_.sign == SignScheme::Differential;
+  const bool noise = dev_.read_noise && dev_.read_sigma_rel > 0;
+  rhs_cur_cols_ = diff ? N * S : U;
+  rhs_noise_cols_ = noise ? (diff ? N * S : U) : 0;
+  const int Uc = rhs_cur_cols_, Un = rhs_noise_cols_;
+  rhs_.resize(K, Uc + Un + 1);
+  if (K > 0) {
+    const float gmin = float(dev_.g_min_us);
+    if (diff) {
+      // The converter sees I+ - I- only: by linearity one column of (G+ - g_min) - (G- - g_min)
+      // per pair gives it directly (half the product of separate G+ and G- columns).
+      for (int j = 0; j < N; ++j)
+        for (int s = 0; s < S; ++s) {
+          const auto gp = g_.col(map_.column_of(j, s, 0)).head(K).array();
+          const auto gn = g_.col(map_.column_of(j, s, 1)).head(K).array();
+          rhs_.col(j * S + s) = (gp - gmin) - (gn - gmin);
+          if (noise) rhs_.col(Uc + j * S + s) = gp.square() + gn.square();
+        }
+    } else {
+      rhs_.leftCols(U) = g_.topLeftCorner(K, U).array() - gmin;
+      if (noise) rhs_.middleCols(U, U) = g_.topLeftCorner(K, U).array().square();
+    }
+    rhs_.col(Uc + Un) = g_.topLeftCorner(K, U).rowwise().sum();
+  }
   dirty_ = false;
 }
 
@@ -428,6 +456,120 @@ double CrossbarArray::unit_current_ua() const {
   // V in volts times G in uS gives uA.
   return map_.v_read / ((1 << map_.dac_bits) - 1) * conductance_step_us();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Read-noise normals
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// Grow-only float buffer (capacity kept between calls, so no allocation in steady state).
+float* scratch(std::vector<float>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+  return v.data();
+}
+
+}  // namespace
+
+namespace {
+// Eight interleaved xoshiro128** streams (32-bit words) in GCC/Clang vector registers: one
+// update advances all eight (two SSE2 or one AVX2 register per state word).
+typedef std::uint32_t u32x8 __attribute__((vector_size(32)));
+struct Xoshiro128x8 {
+  u32x8 s0, s1, s2, s3;
+  explicit Xoshiro128x8(std::uint64_t seed) {
+    for (int l = 0; l < 8; ++l) {
+      const std::uint64_t a = splitmix64(seed), b = splitmix64(seed);
+      s0[l] = std::uint32_t(a);
+      s1[l] = std::uint32_t(a >> 32);
+      s2[l] = std::uint32_t(b);
+      s3[l] = std::uint32_t(b >> 32) | 1u;  // never the all-zero state
+    }
+  }
+  void next(u32x8& out) {
+    const u32x8 x = (s1 << 2) + s1;           // s1 * 5
+    const u32x8 rr = (x << 7) | (x >> 25);    // rotl 7
+    out = (rr << 3) + rr;                     // * 9
+    const u32x8 t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = (s3 << 11) | (s3 >> 21);
+  }
+};
+}  // namespace
+
+void normal_fill(std::uint64_t seed, float* out, std::size_t n) {
+  if (n == 0) return;
+  thread_local std::vector<float> buf;
+  const std::size_t h = (n + 1) / 2, hp = (h + 7) / 8 * 8;
+  float* u = scratch(buf, 3 * hp);
+  float* cx = u + hp;
+  float* sy = cx + hp;
+  Xoshiro128x8 g(seed);
+  constexpr float kQuarterPi = 0.785398163397448f;
+  for (std::size_t i = 0; i < hp; i += 8) {
+    std::uint32_t r1[8], r2[8];
+    u32x8 v1, v2;
+    g.next(v1);
+    g.next(v2);
+    std::memcpy(r1, &v1, sizeof r1);
+    std::memcpy(r2, &v2, sizeof r2);
+    for (int l = 0; l < 8; ++l) {
+      // Radius uniform in (0, 1] from 31 bits (never 0, so the log stays finite).
+      u[i + l] = (float(std::int32_t(r1[l] >> 1)) + 0.5f) * 0x1p-31f;
+      // Angle: t uniform in [0, pi/4) from 21 bits, bit 0 reflects it to pi/2 - t, bits 1
+      // and 2 pick the quadrant's signs; cos/sin of t by their Taylor series (remainder
+      // < 2e-9 on [0, pi/4], below float rounding), no range reduction.
+      const std::uint32_t b = r2[l];
+      const float t = float(std::int32_t(b >> 11)) * (kQuarterPi * 0x1p-21f);
+      const float t2 = t * t;
+      const float sn =
+          t * (1.0f + t2 * (-1.0f / 6 + t2 * (1.0f / 120 + t2 * (-1.0f / 5040 + t2 * (1.0f / 362880)))));
+      const float cs =
+          1.0f + t2 * (-0.5f + t2 * (1.0f / 24 + t2 * (-1.0f / 720 + t2 * (1.0f / 40320 + t2 * (-1.0f / 3628800)))));
+      const float x = (b & 1u) ? sn : cs, y = (b & 1u) ? cs : sn;
+      cx[i + l] = x * float(std::int32_t(b & 2u) - 1);
+      sy[i + l] = y * float(std::int32_t((b >> 1) & 2u) - 1);
+    }
+  }
+  Eigen::Map<Eigen::ArrayXf> ra(u, Eigen::Index(h));
+  ra = (ra.log() * -2.0f).max(0.0f).sqrt();
+  const Eigen::Index rest = Eigen::Index(n - h);
+  Eigen::Map<Eigen::ArrayXf>(out, Eigen::Index(h)) = ra * Eigen::Map<const Eigen::ArrayXf>(cx, Eigen::Index(h));
+  Eigen::Map<Eigen::ArrayXf>(out + h, rest) = ra.head(rest) * Eigen::Map<const Eigen::ArrayXf>(sy, rest);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MVM
+// ---------------------------------------------------------------------------------------------
+
+int CrossbarArray::mvm_chunk_vectors() const {
+  // ~64K floats of matrix-product operands per chunk (V rows x (K + RHS columns)), so a chunk's
+  // working set stays in L2, but at least 128 product rows so the GEMM stays efficient and its
+  // right-hand-side packing is amortised. Depends on the mapping and block shape only.
+  const int C = map_.input_cycles();
+  const int U = std::max(block_.used_cols, 1), K = std::max(block_.k, 1);
+  const bool diff = map_.sign == SignScheme::Differential;
+  const bool noise = dev_.read_noise && dev_.read_sigma_rel > 0;
+  const int uc = diff ? block_.n * map_.slices() : U;
+  const int cols = uc + (noise ? uc : 0) + 1;
+  const int rows = std::clamp(131072 / (K + cols), 128, 1024);
+  const int v = std::max(1, rows / C);
+  return v >= 16 ? v / 8 * 8 : v;  // whole SIMD vectors per cycle block
+}
+
+namespace {
+// Per-thread scratch of one chunk (grow-only, reused across calls and arrays).
+struct ChunkScratch {
+  std::vector<float> v, vsq, p, z, a, off;
+};
+thread_local ChunkScratch tls_chunk;
+// The calling thread's store for whole-batch (non-chunkable) conversions.
+thread_local std::vector<float> tls_full;
+}  // namespace
 
 MvmResult CrossbarArray::mvm(const Eigen::MatrixXi& x, AdcStage* adc) {
   if (block_.k == 0) throw std::runtime_error("CrossbarArray::mvm: call load() first");
@@ -456,72 +598,139 @@ MvmResult CrossbarArray::mvm(const Eigen::MatrixXi& x, AdcStage* adc) {
   st.cell_reads = std::int64_t(B) * C * K * U;
   if (B == 0) return res;
 
-  // All input cycles stacked: row c*B + b holds chunk c of vector b, in DAC steps (0..2^D-1).
-  v_.resize(std::size_t(C) * B, K);
-  for (int k = 0; k < K; ++k)
-    for (int c = 0; c < C; ++c) {
-      float* dst = v_.data() + std::size_t(k) * v_.rows() + std::size_t(c) * B;
-      const int* src = x.data() + std::size_t(k) * B;
-      for (int b = 0; b < B; ++b) dst[b] = float((src[b] >> (c * D)) & dmask);
+  PassThroughAdc pass;
+  AdcStage& stage = adc ? *adc : static_cast<AdcStage&>(pass);
+  const bool chunked = stage.chunkable();
+  const bool bit_serial = (D == 1);  // v in {0,1}: v^2 == v, one product does everything
+  const bool diff = map_.sign == SignScheme::Differential;
+  const int Uc = rhs_cur_cols_, Un = rhs_noise_cols_;
+  const int Ut = Uc + Un + 1;  // product columns: currents, noise variances, energy
+  const float sigma = float(dev_.read_sigma_rel);
+  const float fv = float(vstep);
+  // One draw from the array's stream per noisy call keys the chunks' generators.
+  const std::uint64_t call_key = Un > 0 ? next_u64() : 0;
+
+  AdcContext ctx0;
+  ctx0.unit_current_ua = unit_current_ua();
+  ctx0.full_scale_digits = double(K) * ((1 << map_.cell_bits) - 1) * dmask;
+
+  const int bc_max = mvm_chunk_vectors();
+  const int nchunks = (B + bc_max - 1) / bc_max;
+  std::vector<double> energy(std::size_t(nchunks), 0.0);
+  float* full = chunked ? nullptr : scratch(tls_full, std::size_t(B) * N * C * S);
+  Eigen::MatrixXd& Y = res.y;
+  const Eigen::MatrixXf& R = rhs_;
+
+  auto run_chunk = [&](std::size_t q) {
+    ChunkScratch& t = tls_chunk;
+    const int b0 = int(q) * bc_max, bc = std::min(bc_max, B - b0);
+    const int ld = C * bc;  // product rows: cycle c, vector b at row c*bc + b
+    // Input chunks in DAC steps (0..2^D-1), all cycles stacked.
+    float* v = scratch(t.v, std::size_t(ld) * K);
+    for (int k = 0; k < K; ++k) {
+      const int* src = x.data() + std::size_t(k) * B + b0;
+      for (int c = 0; c < C; ++c) {
+        float* dst = v + std::size_t(k) * ld + std::size_t(c) * bc;
+        const int sh = c * D;
+        for (int b = 0; b < bc; ++b) dst[b] = float((src[b] >> sh) & dmask);
+      }
     }
-
-  // Kirchhoff: column current / vstep = sum_i steps_i * G_i. One GEMM for all cycles/columns.
-  // The g_min pedestal (g_min * sum_i steps_i, equal on every column) is left out: every
-  // analog value is a difference of two columns, where it cancels exactly.
-  icols_.noalias() = v_ * gx_.topLeftCorner(K, U);
-
-  const bool bit_serial = (D == 1);  // v in {0,1}: v^2 == v
-  if (dev_.read_noise && dev_.read_sigma_rel > 0) {
-    // Per-cell G(1+eps) per read -> column noise N(0, sigma^2 sum_i v_i^2 G_i^2): exact in
-    // distribution with one more GEMM and one Gaussian per column read.
+    Eigen::Map<const Eigen::MatrixXf> V(v, ld, K);
+    Eigen::Map<Eigen::MatrixXf> P(scratch(t.p, std::size_t(ld) * Ut), ld, Ut);
+    // Kirchhoff: column current / vstep = sum_i steps_i * G_i, for all cycles and columns in
+    // one product; the variance and energy columns ride along (v^2 == v when bit-serial).
     if (bit_serial) {
-      var_.noalias() = v_ * g_sq_.topLeftCorner(K, U);
+      P.noalias() = V * R;
     } else {
-      vsq_ = v_.array().square();
-      var_.noalias() = vsq_ * g_sq_.topLeftCorner(K, U);
+      Eigen::Map<Eigen::MatrixXf> VSQ(scratch(t.vsq, std::size_t(ld) * K), ld, K);
+      VSQ = V.array().square();
+      P.leftCols(Uc).noalias() = V * R.leftCols(Uc);
+      P.rightCols(Un + 1).noalias() = VSQ * R.rightCols(Un + 1);
     }
-    var_ = var_.array().sqrt() * float(dev_.read_sigma_rel);  // now the std per read
-    float* ic = icols_.data();
-    const float* sd = var_.data();
-    for (Eigen::Index i = 0; i < icols_.size(); ++i) ic[i] += sd[i] * float(next_gauss());
+    energy[q] = double(P.col(Uc + Un).sum());
+
+    // Read noise: per-cell G(1+eps) per read sums to a column noise N(0, sigma^2 sum_i v_i^2
+    // G_i^2). The converter sees only I+ - I- of a differential pair, whose noise is
+    // N(0, sigma^2 sum_i v_i^2 (G+_i^2 + G-_i^2)): one normal per pair and read is exact in
+    // distribution. The offset scheme's shared offset column keeps its own noise (its
+    // correlation across the slice's columns is real), so there every column gets one.
+    float* z = nullptr;
+    if (Un > 0) {
+      z = scratch(t.z, std::size_t(ld) * Un);
+      normal_fill(call_key ^ (0xD1B54A32D192ED03ull * (q + 1)), z, std::size_t(ld) * Un);
+    }
+    // Analog values of every slice for all cycles of the chunk at once (long contiguous
+    // segments): A_s is ld x N, row c*bc + b.
+    const float* p = P.data();
+    float* a = scratch(t.a, std::size_t(ld) * N * S);
+    float* off = diff ? nullptr : scratch(t.off, std::size_t(ld));
+    using CMap = Eigen::Map<const Eigen::ArrayXf>;
+    for (int s = 0; s < S; ++s) {
+      float* as = a + std::size_t(s) * ld * N;
+      if (!diff) {
+        const std::size_t oc = std::size_t(map_.offset_column(N, s));
+        Eigen::Map<Eigen::ArrayXf> o(off, ld);
+        o = CMap(p + oc * ld, ld);
+        if (Un > 0) o += sigma * CMap(p + (Uc + oc) * ld, ld).max(0.f).sqrt() * CMap(z + oc * ld, ld);
+      }
+      for (int j = 0; j < N; ++j) {
+        Eigen::Map<Eigen::ArrayXf> aj(as + std::size_t(j) * ld, ld);
+        if (diff) {
+          const std::size_t nc = std::size_t(j) * S + s;  // the pair's difference column
+          CMap d(p + nc * ld, ld);
+          if (Un > 0)
+            aj = fv * (d + sigma * CMap(p + (Uc + nc) * ld, ld).max(0.f).sqrt() * CMap(z + nc * ld, ld));
+          else
+            aj = fv * d;
+        } else {
+          const std::size_t pc = std::size_t(map_.column_of(j, s, 0));
+          CMap pos(p + pc * ld, ld), o(off, ld);
+          if (Un > 0)
+            aj = fv * ((pos + sigma * CMap(p + (Uc + pc) * ld, ld).max(0.f).sqrt() * CMap(z + pc * ld, ld)) - o);
+          else
+            aj = fv * (pos - o);
+        }
+      }
+    }
+    // Conversion and shift-and-add, cycles outer, slices inner.
+    using Blk = Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>>;
+    for (int c = 0; c < C; ++c)
+      for (int s = 0; s < S; ++s) {
+        Blk blk(a + std::size_t(s) * ld * N + std::size_t(c) * bc, bc, N, Eigen::OuterStride<>(ld));
+        if (chunked) {
+          AdcContext ctx = ctx0;
+          ctx.input_cycle = c;
+          ctx.slice = s;
+          stage.convert(blk, ctx);
+          const double w = std::ldexp(1.0, c * D + s * map_.cell_bits);
+          Y.middleRows(b0, bc) += w * blk.cast<double>();
+        } else {
+          Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>> dst(
+              full + std::size_t(c * S + s) * B * N + b0, bc, N, Eigen::OuterStride<>(B));
+          dst = blk;
+        }
+      }
+  };
+  parallel_for(std::size_t(nchunks), run_chunk);
+
+  if (!chunked) {
+    // Whole-batch conversions, cycles outer, slices inner, on the calling thread.
+    for (int c = 0; c < C; ++c)
+      for (int s = 0; s < S; ++s) {
+        AdcContext ctx = ctx0;
+        ctx.input_cycle = c;
+        ctx.slice = s;
+        Eigen::Map<Eigen::MatrixXf> am(full + std::size_t(c * S + s) * B * N, B, N);
+        stage.convert(am, ctx);
+        const double w = std::ldexp(1.0, c * D + s * map_.cell_bits);
+        Y += w * am.cast<double>();
+      }
   }
 
   // Array read energy: sum over reads of V^2 * G * t_read; uS * V^2 * ns = fJ -> 1e-3 pJ.
-  {
-    const Eigen::VectorXf rs = g_rowsum_.head(K);
-    const double sum_v2g = bit_serial ? double((v_ * rs).sum())
-                                      : double((v_.array().square().matrix() * rs).sum());
-    st.array_energy_pj = sum_v2g * vstep * vstep * dev_.t_read_ns * 1e-3;
-  }
-
-  PassThroughAdc pass;
-  AdcStage& stage = adc ? *adc : static_cast<AdcStage&>(pass);
-  AdcContext ctx;
-  ctx.unit_current_ua = unit_current_ua();
-  ctx.full_scale_digits = double(K) * ((1 << map_.cell_bits) - 1) * dmask;
-  const Eigen::Index ld = icols_.rows();
-  using StridedMap = Eigen::Map<const Eigen::MatrixXf, 0, Eigen::OuterStride<>>;
-  const int jstride = map_.sign == SignScheme::Differential ? 2 * S : S;
-  const float fv = float(vstep);
-  analog_.resize(B, N);
-  for (int c = 0; c < C; ++c)
-    for (int s = 0; s < S; ++s) {
-      const float* base = icols_.data() + std::size_t(c) * B;
-      StridedMap pos(base + map_.column_of(0, s, 0) * ld, B, N, Eigen::OuterStride<>(jstride * ld));
-      if (map_.sign == SignScheme::Differential) {
-        StridedMap neg(base + map_.column_of(0, s, 1) * ld, B, N,
-                       Eigen::OuterStride<>(jstride * ld));
-        analog_ = fv * (pos - neg);
-      } else {
-        Eigen::Map<const Eigen::VectorXf> off(base + map_.offset_column(N, s) * ld, B);
-        analog_ = fv * (pos.colwise() - off);
-      }
-      ctx.input_cycle = c;
-      ctx.slice = s;
-      stage.convert(analog_, ctx);
-      const double w = std::ldexp(1.0, c * D + s * map_.cell_bits);
-      res.y += w * analog_.cast<double>();
-    }
+  double sum_v2g = 0;
+  for (double e : energy) sum_v2g += e;  // chunk order: independent of the thread count
+  st.array_energy_pj = sum_v2g * vstep * vstep * dev_.t_read_ns * 1e-3;
   return res;
 }
 

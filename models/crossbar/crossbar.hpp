@@ -6,6 +6,7 @@
 
 #include <Eigen/Dense>
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -149,19 +150,43 @@ struct AdcContext {
 //   ctx.unit_current_ua (an ideal converter writes analog / unit_current, an ideal integer ADC
 //   round(analog / unit_current)). Shift-and-add weights it by 2^(cycle*dac_bits +
 //   slice*cell_bits) and adds it into the integer-dot-product output.
+//
+// Chunked conversion: a stage whose chunkable() returns true instead gets one call per
+// (batch chunk, input cycle, weight slice), where `analog` holds a contiguous range of the
+// call's input vectors (rows), chunks in any order and concurrently from the MVM worker threads
+// (parallel.hpp). Such a stage must convert element by element (each output depends only on
+// its own input) and be thread-safe; the result is then the same as with whole-batch calls.
+// Stages with order-dependent state (capture, recording) keep the default: whole batch, in
+// order, on the calling thread.
 struct AdcStage {
   virtual ~AdcStage() = default;
   virtual void convert(Eigen::Ref<Eigen::MatrixXf> analog, const AdcContext& ctx) = 0;
+  virtual bool chunkable() const { return false; }
 };
 
 // Infinite-resolution converter: analog / unit_current (no rounding).
 struct PassThroughAdc final : AdcStage {
   void convert(Eigen::Ref<Eigen::MatrixXf> analog, const AdcContext& ctx) override;
+  bool chunkable() const override { return true; }
 };
+// std::round (half away from zero, -0.0 kept) in plain float arithmetic, so loops over it
+// vectorise (no libm call): round to nearest-even through the 2^23 magic number, then move
+// ties away from zero. |v| >= 2^23, Inf and NaN come back unchanged.
+inline float round_half_away(float v) {
+  const float m = std::copysign(0x1p23f, v);
+  const float r0 = (v + m) - m;  // nearest, ties to even
+  const float d = v - r0;        // exact
+  // A tie rounded toward zero (d = +-1/2 with the sign of v) steps one further out.
+  const float r1 = r0 + float(d == std::copysign(0.5f, v)) * (d + d);
+  const float r = std::copysign(r1, v);
+  return std::fabs(v) < 0x1p23f ? r : v;
+}
+
 // Ideal integer ADC with LSB = one digit and unlimited range: round(analog / unit_current).
 // With noise off the whole MVM is then bit-exact.
 struct IdealAdc final : AdcStage {
   void convert(Eigen::Ref<Eigen::MatrixXf> analog, const AdcContext& ctx) override;
+  bool chunkable() const override { return true; }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -225,7 +250,12 @@ class CrossbarArray {
 
   // x: batch x K unsigned input codes (K = loaded block's k). adc = nullptr means
   // PassThroughAdc. Returns the shift-and-added output in integer dot-product units.
+  // The batch runs in chunks of mvm_chunk_vectors() input vectors on the worker pool
+  // (parallel.hpp); results do not depend on the number of worker threads.
   MvmResult mvm(const Eigen::MatrixXi& x, AdcStage* adc = nullptr);
+  // Input vectors per MVM chunk for the loaded block (a function of the mapping and the
+  // block's shape only). Read noise is drawn per chunk, so this is part of the noise stream.
+  int mvm_chunk_vectors() const;
 
   double unit_current_ua() const;
   double conductance_step_us() const;  // (g_max-g_min)/(2^cell_bits-1)
@@ -240,22 +270,34 @@ class CrossbarArray {
   MappedBlock block_;
   Eigen::MatrixXf g0_;   // as programmed, rows x cols, uS
   Eigen::MatrixXf g_;    // effective (drifted)
-  Eigen::MatrixXf gx_;   // g_ - g_min: the pedestal cancels in every analog difference, and
-                         // removing it keeps the float GEMM exact for integer-valued steps
-  Eigen::MatrixXf g_sq_; // g_ squared, for the read-noise variance product
-  Eigen::VectorXf g_rowsum_;  // row sums over used columns, for read energy
+  // Right-hand side of the MVM's one matrix product, K x (Uc + Un + 1) for the loaded block:
+  //  [0, Uc)       currents, conductances minus g_min (the pedestal cancels in every analog
+  //                difference, and removing it keeps the float GEMM exact for integer steps).
+  //                Differential: one column (G+ - g_min) - (G- - g_min) per logical column and
+  //                slice (j*S + s), since the converter only sees I+ - I-; offset scheme: the
+  //                Uc = U used columns themselves (their offset column is shared).
+  //  [Uc, Uc+Un)   read-noise variance terms: differential G+^2 + G-^2 per pair (j*S + s),
+  //                offset scheme G^2 per used column; Un = 0 without read noise.
+  //  Uc+Un         row sums of g_ over the used columns, for the read energy.
+  Eigen::MatrixXf rhs_;
+  int rhs_cur_cols_ = 0, rhs_noise_cols_ = 0;
   bool dirty_ = true;
   std::vector<std::uint8_t> stuck_;
   double t_s_ = 0.0;
-  // Scratch reused across calls.
-  Eigen::MatrixXf v_, vsq_, icols_, var_, analog_;
 
  public:
   // Random helpers (exposed for tests of determinism).
   std::uint64_t next_u64();
-  double next_gauss();    // standard normal (ziggurat)
+  double next_gauss();    // standard normal (ziggurat), for programming error
   double next_uniform();  // [0,1)
 };
+
+// Block normal generator behind read noise: n independent N(0,1) samples (float) from eight
+// interleaved xoshiro128** streams seeded (through splitmix64) with `seed`. Box-Muller with a
+// 31-bit radius uniform and a 24-bit angle (21 bits in [0, pi/4) plus octant bits), cos/sin
+// by short series, the log through Eigen: plain loops that vectorise. Samples are Box-Muller
+// transforms up to float rounding, |z| <= 6.66 (normal tail mass beyond: 3e-11).
+void normal_fill(std::uint64_t seed, float* out, std::size_t n);
 
 // ---------------------------------------------------------------------------------------------
 // Layers larger than one array
