@@ -42,6 +42,10 @@ std::uint64_t splitmix64(std::uint64_t& x) {
 
 inline std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
+struct MvmScratch {
+  Eigen::MatrixXf v, vsq, icols, var, analog;
+};
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -239,8 +243,9 @@ CrossbarArray::CrossbarArray(const DeviceParams& dev, const MappingParams& map,
   for (auto& s : rng_state_) s = splitmix64(sm);
   // A fresh array: every cell at g_min (assumption), then manufacturing defects.
   g0_ = Eigen::MatrixXf::Constant(map_.rows, map_.cols, float(dev_.g_min_us));
-  stuck_.assign(std::size_t(map_.rows) * map_.cols, 0);
+  // The defect map is kept only when there can be defects (empty = none stuck).
   if (dev_.stuck_at_gmin_rate > 0 || dev_.stuck_at_gmax_rate > 0) {
+    stuck_.assign(std::size_t(map_.rows) * map_.cols, 0);
     for (std::size_t idx = 0; idx < stuck_.size(); ++idx) {
       const double u = next_uniform();
       if (u < dev_.stuck_at_gmin_rate) {
@@ -346,7 +351,7 @@ void CrossbarArray::program_ideal() {
     // Draw for every cell (stuck or not) so the stream does not depend on the defect map.
     if (dev_.prog_error) g += dev_.prog_sigma_us * next_gauss();
     if (dev_.clip) g = std::clamp(g, gmin, gmax);
-    switch (StuckState(stuck_[std::size_t(idx)])) {
+    switch (stuck_.empty() ? StuckState::None : StuckState(stuck_[std::size_t(idx)])) {
       case StuckState::AtGmin: g = gmin; break;
       case StuckState::AtGmax: g = gmax; break;
       default: break;
@@ -377,14 +382,14 @@ double CrossbarArray::conductance(int r, int c) const {
 double CrossbarArray::effective_conductance(int r, int c) const {
   check_cell(r, c);
   if (dirty_) const_cast<CrossbarArray*>(this)->refresh_effective();
-  return g_(r, c);
+  return g_.size() ? g_(r, c) : g0_(r, c);  // g_ is empty while nothing has drifted
 }
 
 bool CrossbarArray::set_conductance(int r, int c, double g) {
   check_cell(r, c);
   if (!std::isfinite(g) || g < 0)
     bad("CrossbarArray::set_conductance: g (" + str(g) + " uS) must be finite and >= 0");
-  if (stuck_[std::size_t(c) * map_.rows + r] != 0) return false;
+  if (!stuck_.empty() && stuck_[std::size_t(c) * map_.rows + r] != 0) return false;
   g0_(r, c) = float(g);
   dirty_ = true;
   return true;
@@ -392,10 +397,11 @@ bool CrossbarArray::set_conductance(int r, int c, double g) {
 
 StuckState CrossbarArray::stuck(int r, int c) const {
   check_cell(r, c);
-  return StuckState(stuck_[std::size_t(c) * map_.rows + r]);
+  return stuck_.empty() ? StuckState::None : StuckState(stuck_[std::size_t(c) * map_.rows + r]);
 }
 
 std::int64_t CrossbarArray::stuck_count(StuckState s) const {
+  if (stuck_.empty()) return s == StuckState::None ? std::int64_t(map_.rows) * map_.cols : 0;
   return std::count(stuck_.begin(), stuck_.end(), std::uint8_t(s));
 }
 
@@ -407,16 +413,24 @@ void CrossbarArray::set_time_since_program(double t) {
 }
 
 void CrossbarArray::refresh_effective() {
-  g_ = g0_;
+  // Effective = as programmed unless drift applies; then g_ holds the drifted copy (a chip has
+  // thousands of arrays, so the copy is kept only when it differs).
   if (dev_.drift && dev_.drift_nu > 0 && t_s_ > dev_.drift_t0_s) {
+    g_ = g0_;
     const float f = float(std::pow(t_s_ / dev_.drift_t0_s, -dev_.drift_nu));
     for (Eigen::Index idx = 0; idx < g_.size(); ++idx)
-      if (stuck_[std::size_t(idx)] == 0) g_.data()[idx] *= f;  // stuck cells do not drift
+      if (stuck_.empty() || stuck_[std::size_t(idx)] == 0) g_.data()[idx] *= f;  // stuck cells do not drift
+  } else {
+    g_.resize(0, 0);
   }
-  g_sq_ = g_.array().square();
-  gx_ = g_.array() - float(dev_.g_min_us);
+  const Eigen::MatrixXf& ge = g_.size() ? g_ : g0_;
+  if (dev_.read_noise)
+    g_sq_ = ge.array().square();
+  else
+    g_sq_.resize(0, 0);
+  gx_ = ge.array() - float(dev_.g_min_us);
   const int U = std::max(block_.used_cols, 0);
-  g_rowsum_ = g_.leftCols(U).rowwise().sum();
+  g_rowsum_ = ge.leftCols(U).rowwise().sum();
   dirty_ = false;
 }
 
@@ -440,6 +454,9 @@ MvmResult CrossbarArray::mvm(const Eigen::MatrixXi& x, AdcStage* adc) {
         "] (crossbar.input_bits " + str(map_.input_bits) +
         "); use TiledLayer::mvm_signed for signed inputs");
   if (dirty_) refresh_effective();
+  thread_local MvmScratch scratch;  // shared by the thread's arrays (see crossbar.hpp)
+  Eigen::MatrixXf &v_ = scratch.v, &vsq_ = scratch.vsq, &icols_ = scratch.icols, &var_ = scratch.var,
+                  &analog_ = scratch.analog;
 
   const int C = map_.input_cycles(), S = map_.slices(), D = map_.dac_bits;
   const int dmask = (1 << D) - 1;
@@ -468,10 +485,11 @@ MvmResult CrossbarArray::mvm(const Eigen::MatrixXi& x, AdcStage* adc) {
   // Kirchhoff: column current / vstep = sum_i steps_i * G_i. One GEMM for all cycles/columns.
   // The g_min pedestal (g_min * sum_i steps_i, equal on every column) is left out: every
   // analog value is a difference of two columns, where it cancels exactly.
+  const bool noisy = dev_.read_noise && dev_.read_sigma_rel > 0;
   icols_.noalias() = v_ * gx_.topLeftCorner(K, U);
 
   const bool bit_serial = (D == 1);  // v in {0,1}: v^2 == v
-  if (dev_.read_noise && dev_.read_sigma_rel > 0) {
+  if (noisy) {
     // Per-cell G(1+eps) per read -> column noise N(0, sigma^2 sum_i v_i^2 G_i^2): exact in
     // distribution with one more GEMM and one Gaussian per column read.
     if (bit_serial) {

@@ -239,16 +239,16 @@ class CrossbarArray {
   std::uint64_t rng_state_[4];
   MappedBlock block_;
   Eigen::MatrixXf g0_;   // as programmed, rows x cols, uS
-  Eigen::MatrixXf g_;    // effective (drifted)
+  Eigen::MatrixXf g_;    // effective (drifted); empty when it equals g0_ (no drift)
   Eigen::MatrixXf gx_;   // g_ - g_min: the pedestal cancels in every analog difference, and
                          // removing it keeps the float GEMM exact for integer-valued steps
-  Eigen::MatrixXf g_sq_; // g_ squared, for the read-noise variance product
+  Eigen::MatrixXf g_sq_; // g_ squared, for the read-noise variance product (empty without read noise)
   Eigen::VectorXf g_rowsum_;  // row sums over used columns, for read energy
   bool dirty_ = true;
-  std::vector<std::uint8_t> stuck_;
+  std::vector<std::uint8_t> stuck_;  // empty when the stuck rates are 0
   double t_s_ = 0.0;
-  // Scratch reused across calls.
-  Eigen::MatrixXf v_, vsq_, icols_, var_, analog_;
+  // MVM scratch is shared by all arrays of a thread (crossbar.cpp): a chip has thousands of
+  // arrays, and per-array scratch of batch x cycles x K floats would stay alive in each.
 
  public:
   // Random helpers (exposed for tests of determinism).

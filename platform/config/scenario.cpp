@@ -95,7 +95,8 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
     m.size = e.at("size").as_uint(4, 0x100000000ull);
     m.irq = static_cast<int>(e.integer("irq", -1, -1, 30));
     // count: N replicates the entry at consecutive bases as <name>0..<name>N-1.
-    const uint64_t count = e.get("count") ? e.at("count").as_uint(1, 4096) : 0;
+    // At most 65536: the discovery table's instance field (SYSCTL_BLOCK_TYPE) has 16 bits.
+    const uint64_t count = e.get("count") ? e.at("count").as_uint(1, 65536) : 0;
     if (m.base % 4 != 0) e.at("base").fail("base must be 4-byte aligned");
     if (m.size % 4 != 0) e.at("size").fail("size must be a multiple of 4 bytes");
     if (m.base + m.size * (count ? count : 1) > 0x100000000ull)
@@ -369,6 +370,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     } catch (const ConfigError& e) {
       tech_ref.fail(std::string("cannot read the tech table: ") + e.what());
     }
+    s.trace.power_series = n->choice("power_series", s.trace.power_series, {"component", "kind"});
     std::string tlabel = tpath.compare(0, 9, kEmbeddedPrefix) == 0 ? tpath.substr(9) + " (embedded)" : tpath;
     auto tdoc = Doc::parse(ttext, tlabel);
     for (const auto& o : tech_overrides) tdoc->apply_override(o);

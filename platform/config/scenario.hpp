@@ -214,6 +214,7 @@ struct Scenario {
   uint64_t seed = 1;
   SimParams sim;
   FirmwareParams firmware;
+  std::string power_series = "component";  // power.csv/power.vcd/trace.json counters: component | kind
   TraceParams trace;
   Tech tech;
   ChipParams chip;

@@ -93,8 +93,8 @@ std::unique_ptr<Progress> g_progress;
 // ---------------------------------------------------------------------------------------
 
 Loader::Loader(std::shared_ptr<const compiler::Image> image, Inputs inputs, bool want_outputs, uint32_t batch)
-    : img_(std::move(image)), in_(std::move(inputs)), want_outputs_(want_outputs), batch_(batch) {
-  const auto& h = img_->header();
+    : img_(std::move(image)), hdr_(img_->header()), in_(std::move(inputs)), want_outputs_(want_outputs), batch_(batch) {
+  const auto& h = hdr_;
   const uint64_t in_sz = uint64_t(h.in_c) * h.in_h * h.in_w;
   if (in_.count == 0) throw std::invalid_argument("netrun: no inputs to run");
   const uint64_t elem = in_.u8.empty() ? 4 : 1;
@@ -109,7 +109,7 @@ Loader::Loader(std::shared_ptr<const compiler::Image> image, Inputs inputs, bool
 }
 
 void Loader::set_calibration(Calibration c) {
-  const auto& h = img_->header();
+  const auto& h = hdr_;
   const uint64_t in_sz = uint64_t(h.in_c) * h.in_h * h.in_w;
   if (c.count == 0 || c.u8.size() != c.count * in_sz)
     throw std::invalid_argument("netrun: calibration inputs hold " + std::to_string(c.u8.size()) + " values, expected " +
@@ -130,7 +130,7 @@ CalibrationResult Loader::collect_calibration(Soc& soc) const {
   const uint8_t* base = soc.memory(find_kind(sc, "hostmem")->name)->data() + cal_result_off_;
   std::memcpy(&cr.header, base, sizeof cr.header);
   if (cr.header.magic != CIMNET_CAL_MAGIC) return cr;
-  const uint32_t n = std::min<uint32_t>(cr.header.n_results, img_->header().n_tiles + img_->header().n_layers);
+  const uint32_t n = std::min<uint32_t>(cr.header.n_results, hdr_.n_tiles + hdr_.n_layers);
   cr.groups.resize(n);
   std::memcpy(cr.groups.data(), base + sizeof cr.header, n * sizeof(cimnet_calib_result_t));
   cr.done = true;
@@ -144,7 +144,7 @@ int tile_count(const config::Scenario& sc) {
 }
 
 void Loader::check(const config::Scenario& sc) const {
-  const auto& h = img_->header();
+  const auto& h = hdr_;
   const int tiles = tile_count(sc);
   if (tiles < static_cast<int>(h.n_tiles))
     throw std::invalid_argument("the network needs " + std::to_string(h.n_tiles) + " tiles but memory_map has " +
@@ -216,7 +216,7 @@ void Loader::load(Soc& soc, bool progress) {
   std::size_t k = 0;
   for (const auto& e : sc.memory_map) {
     if (e.block != "tile" || k >= img_->tiles().size()) continue;
-    auto* t = dynamic_cast<Tile*>(soc.module(e.name));
+    auto* t = dynamic_cast<Tile*>(sc_core::sc_find_object(e.name.c_str()));  // O(log n); Soc::module scans
     if (!t) throw std::runtime_error("netrun: tile '" + e.name + "' was not built");
     // The block layout stands for the mapping configuration; the conductances come from
     // the fast path (ideal) or from the firmware's program_weights through the programming
@@ -228,6 +228,9 @@ void Loader::load(Soc& soc, bool progress) {
   if (progress) {
     g_progress.reset();
     g_progress = std::make_unique<Progress>("netrun_progress", *hm, job.count);
+  // The image now lives in host memory and the tiles: the loader's copy goes (for a network
+  // of thousands of tiles it is hundreds of MB).
+  img_.reset();
   }
 }
 
@@ -243,7 +246,7 @@ Results Loader::collect(Soc& soc) const {
   r.classes.resize(in_.count);
   std::memcpy(r.classes.data(), base + class_off_, 4 * in_.count);
   if (want_outputs_) {
-    r.outputs.resize(in_.count * img_->header().out_count);
+    r.outputs.resize(in_.count * hdr_.out_count);
     std::memcpy(r.outputs.data(), base + output_off_, 4 * r.outputs.size());
   }
   return r;

@@ -58,7 +58,8 @@ class Loader {
   // the job needs (tiles, SRAM or host-memory size).
   void check(const config::Scenario& sc) const;
   // Before sc_start: job block, image and inputs into hostmem; weight blocks into the tiles
-  // (chip.program.mode ideal: Tile::program_ideal). Optional progress on stderr.
+  // (chip.program.mode ideal: Tile::program_ideal). Optional progress on stderr. Releases
+  // the loader's reference to the image (call once).
   void load(Soc& soc, bool progress);
   // After the run.
   Results collect(Soc& soc) const;
@@ -71,7 +72,8 @@ class Loader {
   uint64_t hostmem_bytes() const { return end_; }
 
  private:
-  std::shared_ptr<const compiler::Image> img_;
+  std::shared_ptr<const compiler::Image> img_;  // released once load() has copied it
+  cimnet_header_t hdr_;
   Inputs in_;
   bool want_outputs_;
   uint32_t batch_;

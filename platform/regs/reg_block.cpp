@@ -26,9 +26,9 @@ void RegBlock::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
 unsigned int RegBlock::transport_dbg(tlm::tlm_generic_payload& gp) {
   // Debug reads see stored values without side effects; debug writes are refused.
   if (!gp.is_read() || gp.get_data_length() != 4) return 0;
-  const Register* r = regs_.find(static_cast<uint32_t>(gp.get_address()));
+  const uint32_t* r = regs_.stored(static_cast<uint32_t>(gp.get_address()));
   if (!r) return 0;
-  uint32_t v = r->value;
+  uint32_t v = *r;
   std::memcpy(gp.get_data_ptr(), &v, 4);
   return 4;
 }
