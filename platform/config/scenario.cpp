@@ -150,14 +150,21 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
 
 void read_tech(const Node& t, Tech& tech) {
   tech.name = t.text("name");
-  if (auto c = t.get("host_cpu")) {
+  // Every block's figures are required: a missing section would leave the block without
+  // sourced figures (docs/energy.md "Technology tables").
+  auto section = [&t](const char* key) {
+    if (!t.has(key))
+      t.fail(std::string("missing required section '") + key +
+             ":' (a technology table gives every block's figures, each with its source; "
+             "copy the section from scenarios/tech/rram22-sar.yaml)");
+    return std::optional<Node>(t.at(key));
+  };
+  if (auto c = section("host_cpu")) {
     tech.host_cpu.clock_mhz = c->number("clock_mhz", 1, 10000);
     tech.host_cpu.cycles_per_access = c->number("cycles_per_access", 0, 1000);
     tech.host_cpu.energy_pj_per_cycle = c->number("energy_pj_per_cycle", 0, 1e6);
     tech.host_cpu.area_um2 = c->number("area_um2", 0, 1e12);
     tech.host_cpu.leakage_uw = c->number("leakage_uw", 0, 1e9);
-  } else {
-    t.fail("missing required key 'host_cpu'");
   }
   Node b = t.at("bus");
   tech.bus.latency_ns = b.number("latency_ns", 0, 1e6);
@@ -175,7 +182,7 @@ void read_tech(const Node& t, Tech& tech) {
   };
   read_mem(t.at("sram"), tech.sram);
   read_mem(t.at("hostmem"), tech.hostmem);
-  if (auto c = t.get("crossbar")) {
+  if (auto c = section("crossbar")) {
     auto& x = tech.crossbar;
     x.v_read = c->number("v_read", 0.001, 10);
     x.t_read_ns = c->number("t_read_ns", 0.001, 1e6);
@@ -189,7 +196,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.array_leakage_uw = c->number("array_leakage_uw", 0, 1e9);
     x.periphery_leakage_uw = c->number("periphery_leakage_uw", 0, 1e9);
   }
-  if (auto a = t.get("adc")) {
+  if (auto a = section("adc")) {
     auto formula = [](const Node& n, AdcFormula& f) {
       if (n.is_scalar()) {  // a constant
         f.c0 = n.as_double(0, 1e12);
@@ -214,7 +221,7 @@ void read_tech(const Node& t, Tech& tech) {
     tech.adc.capture_pj_per_sample = a->number("capture_pj_per_sample", 0, 1e6);
     tech.adc.capture_ns_per_sample = a->number("capture_ns_per_sample", 0, 1e6);
   }
-  if (auto pr = t.get("program")) {
+  if (auto pr = section("program")) {
     auto& x = tech.program;
     x.pulse_overhead_ns = pr->number("pulse_overhead_ns", 0, 1e9);
     x.verify_read_ns = pr->number("verify_read_ns", 0, 1e9);
@@ -224,7 +231,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.area_um2 = pr->number("area_um2", 0, 1e12);
     x.leakage_uw = pr->number("leakage_uw", 0, 1e9);
   }
-  if (auto d = t.get("dma")) {
+  if (auto d = section("dma")) {
     auto& x = tech.dma;
     x.setup_ns_per_descriptor = d->number("setup_ns_per_descriptor", 0, 1e9);
     x.bytes_per_ns = d->number("bytes_per_ns", 1e-6, 1e6);
@@ -233,7 +240,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.area_um2 = d->number("area_um2", 0, 1e12);
     x.leakage_uw = d->number("leakage_uw", 0, 1e9);
   }
-  if (auto d = t.get("dpu")) {
+  if (auto d = section("dpu")) {
     auto& x = tech.dpu;
     x.setup_ns_per_op = d->number("setup_ns_per_op", 0, 1e9);
     x.ns_per_element = d->number("ns_per_element", 0, 1e6);

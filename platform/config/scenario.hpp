@@ -23,39 +23,40 @@ struct MemoryMapEntry {
 };
 
 // Technology figures of the platform infrastructure. Each number's source is written
-// beside it in the tech YAML (scenarios/tech/*.yaml).
+// beside it in the tech YAML (scenarios/tech/*.yaml). No defaults here: read_tech requires
+// every section and every figure, so a value never comes from C++ without a source.
 struct TechHostCpu {
-  double clock_mhz = 500;
-  double cycles_per_access = 4;        // instructions around one load/store
-  double energy_pj_per_cycle = 5;
+  double clock_mhz = 0;
+  double cycles_per_access = 0;        // instructions around one load/store
+  double energy_pj_per_cycle = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 struct TechBus {
-  double latency_ns = 1;
-  double energy_pj_per_transaction = 1;
-  double energy_pj_per_byte = 0.1;
+  double latency_ns = 0;
+  double energy_pj_per_transaction = 0;
+  double energy_pj_per_byte = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 struct TechSram {
-  double latency_ns = 2;
-  double bytes_per_ns = 16;  // bandwidth for bursts
-  double read_pj_per_byte = 1;
-  double write_pj_per_byte = 1;
-  double area_um2_per_kib = 1000;
-  double leakage_uw_per_kib = 0.3;
+  double latency_ns = 0;
+  double bytes_per_ns = 0;  // bandwidth for bursts
+  double read_pj_per_byte = 0;
+  double write_pj_per_byte = 0;
+  double area_um2_per_kib = 0;
+  double leakage_uw_per_kib = 0;
 };
 struct TechRegisters {
-  double access_ns = 1;
-  double energy_pj_per_access = 0.5;
+  double access_ns = 0;
+  double energy_pj_per_access = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 // Crossbar tile: array read, drivers, column mux, shift-and-add, buffers.
 struct TechCrossbar {
-  double v_read = 0.2;              // read voltage (V)
-  double t_read_ns = 10;            // read pulse per input cycle
+  double v_read = 0;              // read voltage (V)
+  double t_read_ns = 0;            // read pulse per input cycle
   double dac_pj_per_row_cycle = 0;  // DAC/driver energy per active row per input cycle
   double mux_pj_per_conversion = 0; // column mux switching per conversion
   double shift_add_pj_per_op = 0;   // one shift-and-add of one conversion result
@@ -89,32 +90,32 @@ struct TechAdc {
 
 // Programming controller: per-pulse and per-verify costs beyond the cells' own V^2*G*t.
 struct TechProgram {
-  double pulse_overhead_ns = 20;  // driver settling around each pulse
-  double verify_read_ns = 50;     // one verify read (sense + compare)
-  double set_driver_pj = 1;       // driver energy per SET pulse
-  double reset_driver_pj = 1;
-  double verify_read_pj = 0.5;
+  double pulse_overhead_ns = 0;  // driver settling around each pulse
+  double verify_read_ns = 0;     // one verify read (sense + compare)
+  double set_driver_pj = 0;       // driver energy per SET pulse
+  double reset_driver_pj = 0;
+  double verify_read_pj = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 
 // DMA engine: per-descriptor setup, streaming bandwidth, datapath energy (docs/dma.md).
 struct TechDma {
-  double setup_ns_per_descriptor = 20;  // descriptor fetch decode + address generator set-up
-  double bytes_per_ns = 16;             // engine datapath bandwidth
-  double pj_per_byte = 0.1;             // engine datapath + staging buffer per byte moved
-  double pj_per_descriptor = 5;
+  double setup_ns_per_descriptor = 0;  // descriptor fetch decode + address generator set-up
+  double bytes_per_ns = 0;             // engine datapath bandwidth
+  double pj_per_byte = 0;             // engine datapath + staging buffer per byte moved
+  double pj_per_descriptor = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 // DPU: per-op setup, per-element and per-pooling-tap time and energy (docs/dpu.md).
 struct TechDpu {
-  double setup_ns_per_op = 20;
-  double ns_per_element = 0.125;   // input elements (scale, bias, residual, ReLU, requantise)
-  double ns_per_pool_tap = 0.0625;
-  double pj_per_element = 2;
-  double pj_per_pool_tap = 0.2;
-  double pj_per_op = 5;
+  double setup_ns_per_op = 0;
+  double ns_per_element = 0;   // input elements (scale, bias, residual, ReLU, requantise)
+  double ns_per_pool_tap = 0;
+  double pj_per_element = 0;
+  double pj_per_pool_tap = 0;
+  double pj_per_op = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
