@@ -325,6 +325,11 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
 
 const std::vector<std::string>& firmware_app_names();  // defined with the app table
 
+const std::vector<std::string>& generated_model_names() {
+  static const std::vector<std::string> names{"vgg8-cifar10"};  // platform/netrun/synthetic_model.cpp
+  return names;
+}
+
 Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   Scenario s;
   s.file = path.empty() ? std::string(kEmbeddedPrefix) + "scenarios/default.yaml" : path;
@@ -365,6 +370,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
         n->get("max_bus_slices") ? n->at("max_bus_slices").as_uint(0, UINT64_MAX) : s.trace.max_bus_slices;
     s.trace.max_adc_slices =
         n->get("max_adc_slices") ? n->at("max_adc_slices").as_uint(0, UINT64_MAX) : s.trace.max_adc_slices;
+    s.trace.power_series = n->choice("power_series", s.trace.power_series, {"component", "kind"});
   }
   s.memory_map = read_memory_map(root.at("memory_map"));
 
@@ -377,7 +383,6 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     } catch (const ConfigError& e) {
       tech_ref.fail(std::string("cannot read the tech table: ") + e.what());
     }
-    s.trace.power_series = n->choice("power_series", s.trace.power_series, {"component", "kind"});
     std::string tlabel = tpath.compare(0, 9, kEmbeddedPrefix) == 0 ? tpath.substr(9) + " (embedded)" : tpath;
     auto tdoc = Doc::parse(ttext, tlabel);
     for (const auto& o : tech_overrides) tdoc->apply_override(o);
@@ -395,7 +400,16 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   else
     read_chip(Node(doc, YAML::Node(YAML::NodeType::Map), "chip"), s.chip, s.tech);
   if (auto n = root.get("network")) {
-    s.network.model = resolve_relative(s.file, n->text("model"));
+    const std::string model = n->text("model");
+    const std::string gp = kGeneratedPrefix;
+    if (model.compare(0, gp.size(), gp) == 0) {
+      const auto& names = generated_model_names();
+      if (std::find(names.begin(), names.end(), model.substr(gp.size())) == names.end())
+        n->at("model").fail("no generated model '" + model.substr(gp.size()) + "' (known: generated:" + names.front() + ")");
+      s.network.model = model;
+    } else {
+      s.network.model = resolve_relative(s.file, model);
+    }
     s.network.tiles = n->choice("tiles", s.network.tiles, {"memory_map", "auto"});
     s.network.calibration_percentile = n->number("calibration_percentile", s.network.calibration_percentile, 50, 100);
     s.network.batch = static_cast<uint32_t>(n->integer("batch", 0, 0, 4096));
@@ -403,8 +417,31 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   }
   if (auto n = root.get("dataset")) {
     auto& d = s.dataset;
-    d.name = n->choice("name", d.name, {"fashion-mnist"});
-    d.dir = n->text("dir", d.dir);
+    d.name = n->choice("name", d.name, {"fashion-mnist", "synthetic"});
+    if (d.name == "synthetic") {  // seeded images (platform/dataset/synthetic.hpp); no labels
+      Node sh = n->at("shape");
+      if (!sh.is_sequence() || sh.size() != 3) sh.fail("expected [C, H, W]");
+      for (std::size_t i = 0; i < 3; ++i) d.shape.push_back(static_cast<uint32_t>(sh[i].as_uint(1, 4096)));
+      if (uint64_t(d.shape[0]) * d.shape[1] * d.shape[2] > (1u << 24)) sh.fail("at most 2^24 pixels per image");
+      d.pixels = n->choice("pixels", d.pixels, {"smooth", "uniform"});
+      if (d.pixels == "smooth") {
+        auto list = [&](const char* key, double lo, std::vector<double>& v) {
+          Node x = n->at(key);
+          if (x.is_scalar()) {
+            v.push_back(x.as_double(lo, 1.0));
+          } else {
+            if (!x.is_sequence() || (x.size() != 1 && x.size() != d.shape[0]))
+              x.fail("give one value or one per channel (" + std::to_string(d.shape[0]) + ")");
+            for (std::size_t i = 0; i < x.size(); ++i) v.push_back(x[i].as_double(lo, 1.0));
+          }
+        };
+        list("mean", 0.0, d.mean);
+        list("std", 1e-6, d.std);
+        d.correlation_px = n->number("correlation_px", d.correlation_px, 0, 256);
+      }
+    } else {
+      d.dir = n->text("dir", d.dir);
+    }
     d.split = n->choice("split", d.split, {"test", "train"});
     d.first = static_cast<uint64_t>(n->integer("first", 0, 0, 60000));
     d.images = static_cast<uint64_t>(n->integer("images", static_cast<int64_t>(d.images), 1, 60000));

@@ -176,16 +176,23 @@ struct FirmwareParams {
 
 // The network flow (docs/network.md): the model the chip runs and how it is compiled.
 struct NetworkParams {
-  std::string model;  // resolved path of the ONNX model ("" = no network); relative to the scenario file
+  std::string model;  // resolved path of the ONNX model ("" = no network); relative to the scenario file,
+                      // or "generated:<name>" (a synthetic model the run generates, generated_model_names())
   std::string tiles = "memory_map";  // memory_map: the tiles listed there; auto: as many as the network needs
   double calibration_percentile = 99.99;  // activation scale = this percentile / max code (assumption)
   uint32_t batch = 0;  // images per tile batch; 0 = as many as SRAM holds (at most 64)
 };
 
-// Images the network runs on (Fashion-MNIST IDX files, Debian package dataset-fashion-mnist).
+// Images the network runs on: Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)
+// or seeded synthetic images (name: synthetic; docs/network.md "Synthetic inputs").
 struct DatasetParams {
-  std::string name = "fashion-mnist";
+  std::string name = "fashion-mnist";  // fashion-mnist | synthetic
   std::string dir = "/usr/share/datasets/fashion-mnist";
+  // synthetic only: image shape C, H, W; pixel statistics (platform/dataset/synthetic.hpp).
+  std::vector<uint32_t> shape;
+  std::string pixels = "smooth";     // smooth | uniform
+  std::vector<double> mean, std;     // per channel (or one value), pixel units [0, 1]
+  double correlation_px = 2.0;       // smooth: std of the Gaussian low-pass, pixels
   std::string split = "test";      // test | train: the split inferred
   uint64_t first = 0;              // first image of the slice
   uint64_t images = 200;           // images inferred (cimvp run --images N)
@@ -207,6 +214,7 @@ struct TraceParams {
   bool trace_json = true;
   uint64_t max_bus_slices = 200000;  // beyond this, bus transactions are counted, not sliced
   uint64_t max_adc_slices = 20000;   // beyond this, ADC conversion phases are counted, not sliced
+  std::string power_series = "component";  // power.csv/power.vcd/trace.json counters: component | kind
 };
 
 struct Scenario {
@@ -215,7 +223,6 @@ struct Scenario {
   uint64_t seed = 1;
   SimParams sim;
   FirmwareParams firmware;
-  std::string power_series = "component";  // power.csv/power.vcd/trace.json counters: component | kind
   TraceParams trace;
   Tech tech;
   ChipParams chip;
@@ -242,5 +249,9 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options = {})
 
 // Firmware applications the platform can boot (validated in firmware.app).
 const std::vector<std::string>& firmware_app_names();
+
+// Models a scenario can name as `network.model: generated:<name>` (platform/netrun/synthetic_model.hpp).
+inline constexpr const char* kGeneratedPrefix = "generated:";
+const std::vector<std::string>& generated_model_names();
 
 }  // namespace cimvp::config
