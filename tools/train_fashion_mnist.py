@@ -51,7 +51,7 @@ def load(split):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=10)  # what produced the committed model (see its log)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=1234)
@@ -120,7 +120,7 @@ def main():
 
     model.eval()
     acc = evaluate()
-    # Per-image predictions on the first 1000 test images, so C++ tests can compare exactly.
+    # Predictions on the first 1000 test images: the log's first500 / first1000 accuracies.
     with torch.no_grad():
         pred = model(xte_t[:1000]).argmax(1).numpy()
     os.makedirs(args.out, exist_ok=True)

@@ -4,6 +4,8 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +19,7 @@
 #include "platform/config/scenario.hpp"
 #include "platform/cpu/host_cpu.hpp"
 #include "platform/netrun/netrun.hpp"
+#include "platform/onnx/evaluator.hpp"
 #include "platform/onnx/onnx_import.hpp"
 #include "platform/onnx/tensor_io.hpp"
 #include "platform/soc/soc.hpp"
@@ -197,11 +200,13 @@ int cmd_compile(const std::vector<std::string>& args) {
     if (sc.network.model.empty()) opt.tiles_available = cimvp::netrun::tile_count(sc) ? opt.tiles_available : -1;
     if (vm.count("calibration")) {
       opt.calibration = cimvp::nn::read_tensor(vm["calibration"].as<std::string>());
+      opt.calibration_source = "calibration file " + vm["calibration"].as<std::string>();
     } else {
       const auto& in = g.inputs.at(0);
       if (!(in.shape.size() == 4 && in.shape[1] == 1 && in.shape[2] == 28 && in.shape[3] == 28))
         return usage_error("compile: model input is not 1x28x28 images; give --calibration X.npy (training data)");
       opt.calibration = cimvp::compiler::fashion_mnist_calibration(sc.dataset.calibration_images, sc.dataset.dir);
+      opt.calibration_source = "Fashion-MNIST training images (" + sc.dataset.dir + ")";
     }
     auto net = cimvp::compiler::compile(g, opt);
     auto bytes = cimvp::compiler::serialize(net);
@@ -227,41 +232,84 @@ int cmd_compile(const std::vector<std::string>& args) {
 int cmd_infer(const std::vector<std::string>& args) {
   po::options_description opts(
       "cimvp infer --model MODEL.onnx --input X.pb|X.npy --output Y.pb|Y.npy [--scenario S] [--ideal]");
-  std::string scenario_path, model, input, output;
+  std::string scenario_path, model, input, output, calibration;
   std::vector<std::string> sets;
   opts.add_options()("help,h", "this help")("model", po::value(&model), "ONNX model")(
       "input", po::value(&input), "input tensor (.pb TensorProto or .npy float32), batch dimension first")(
       "output", po::value(&output), "output tensor to write (.pb or .npy)")(
       "scenario", po::value(&scenario_path), "chip (default: the embedded default scenario)")(
       "set", po::value(&sets)->composing(), "override a scenario key")(
-      "ideal", "quantisation and noise off: float conductances, ideal ADC, 16-bit weights, 24-bit inputs")(
+      "ideal", "quantisation and noise off: float conductances, ideal ADC, 16-bit weights, 24-bit inputs; "
+               "prints the max relative error against the reference evaluator")(
+      "compare", "also without --ideal: print the max relative error against the reference evaluator")(
+      "calibration", po::value(&calibration),
+      "training inputs (.pb/.npy [n,...]) for the activation scales (without --ideal); default: Fashion-MNIST "
+      "training images for 1x28x28 models, else the input itself (with a warning)")(
+      "cpu-datapath", "every layer on the firmware's CPU path (im2col and post-processing in firmware), for comparisons")(
       "quiet", "print errors only");
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(opts).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << opts << "\nRuns the firmware, tiles and post-processing of the chip on the input (docs/network.md).\n";
+    std::cout << opts << "\nRuns the firmware, tiles, DMA and DPU of the chip on the input (docs/network.md).\n";
     return 0;
   }
   if (model.empty() || input.empty() || output.empty()) return usage_error("infer needs --model, --input and --output");
+  const bool ideal = vm.count("ideal") != 0, quiet = vm.count("quiet") != 0;
+  if (ideal && !calibration.empty())
+    return usage_error("infer: --calibration applies without --ideal (--ideal takes its scales from the input)");
   configure_reports(true);
-  cimvp::nn::Tensor y;
-  cimvp::RunResult r;
+  cimvp::nn::Tensor y, x;
+  cimvp::netrun::InferReport rep;
+  double rel_err = -1;
   try {
     cimvp::config::LoadOptions lo;
     lo.overrides = sets;
     auto sc = cimvp::config::load_scenario(scenario_path, lo);
     auto g = cimvp::nn::load_onnx(model);
-    auto x = cimvp::nn::read_tensor(input);
-    y = cimvp::netrun::infer_tensor(g, x, sc, vm.count("ideal") != 0, &r);
+    x = cimvp::nn::read_tensor(input);
+    cimvp::netrun::InferOptions io;
+    io.ideal = ideal;
+    io.cpu_datapath = vm.count("cpu-datapath") != 0;
+    cimvp::nn::Tensor cal;
+    if (!calibration.empty()) {
+      cal = cimvp::nn::read_tensor(calibration);
+      io.calibration = &cal;
+      io.calibration_source = "calibration file " + calibration;
+    }
+    y = cimvp::netrun::infer_tensor(g, x, sc, io, &rep);
     cimvp::nn::write_tensor(output, y);
+    if (ideal || vm.count("compare")) {
+      // --ideal's comparison: max |y - ref| over all outputs / max |ref|.
+      const cimvp::nn::Tensor ref = cimvp::nn::evaluate(g, x);
+      double m = 0, e = 0;
+      for (std::size_t i = 0; i < ref.data.size() && i < y.data.size(); ++i) {
+        m = std::max(m, std::fabs(double(ref.data[i])));
+        e = std::max(e, std::fabs(double(y.data[i]) - double(ref.data[i])));
+      }
+      rel_err = m > 0 ? e / m : e;
+    }
   } catch (const std::invalid_argument& e) {
     std::cerr << "cimvp: error: " << e.what() << "\n";
     return 2;
   }
-  if (!vm.count("quiet"))
+  if (rep.scales_from_input)
+    std::cerr << "cimvp: warning: activation scales calibrated on the input tensor " << input
+              << " itself (the model does not take 1x28x28 Fashion-MNIST images, or the dataset is not installed): "
+                 "accuracy measured on these inputs is optimistic (test-set leakage); give training inputs with "
+                 "--calibration FILE\n";
+  if (!quiet) {
+    const auto& r = rep.run;
+    auto metric = [&](const char* k) { return r.metrics.count(k) ? r.metrics.at(k) : 0.0; };
     std::cerr << "cimvp: infer " << cimvp::nn::shape_str(y.shape) << " -> " << output << " (" << r.sim_time_ns
-              << " ns simulated, " << r.wall_seconds << " s)\n";
+              << " ns simulated, " << r.wall_seconds << " s; DMA " << metric("dma_descriptors") << " descriptors, DPU "
+              << metric("dpu_ops") << " ops; scales from " << rep.calibration << ")\n";
+    if (rel_err >= 0)
+      std::cerr << "cimvp: max relative error against the reference evaluator: " << rel_err
+                << " (max |y - ref| / max |ref| over " << y.data.size() << " outputs"
+                << (ideal ? (rel_err <= 1e-4 ? "; within the 1e-4 of --ideal)" : "; ABOVE the 1e-4 of --ideal)") : ")")
+                << "\n";
+  }
   return 0;
 }
 

@@ -57,7 +57,9 @@ Plan plan(const nn::Graph& g) {
   if (!in.has_shape || in.shape.empty())
     throw ModelError(g.source + ": input '" + in.name + "' declares no shape; the compiler needs [N,C,H,W] or [N,K]");
   nn::Shape ish = in.shape;
-  ish[0] = 1;
+  // A dynamic batch is planned as 1; a fixed one as declared (the model's own shape checks,
+  // e.g. a Reshape to [2, -1], then hold). Layers describe one image either way.
+  if (ish[0] < 1) ish[0] = 1;
   for (std::size_t i = 1; i < ish.size(); ++i)
     if (ish[i] < 1) throw ModelError(g.source + ": input '" + in.name + "' has a dynamic dimension other than the batch");
   if (ish.size() != 4 && ish.size() != 2)
@@ -70,19 +72,25 @@ Plan plan(const nn::Graph& g) {
   p.input_shape = ish;
   std::string cur = in.name;  // the chain's present value
   Layer* L = nullptr;         // layer the present value belongs to (null before the first)
-  bool pooled = false, softmaxed = false;
+  bool pooled = false, softmaxed = false, residual = false;
+  // Outputs of finished layers (a later layer may add one as its residual) -> layer index.
+  std::map<std::string, std::size_t> finished;
 
   for (const auto& n : g.nodes) {
     const std::string& op = n.op_type;
-    if (n.inputs.empty() || n.inputs[0] != cur)
-      throw ModelError(where(g, n) + ": reads '" + (n.inputs.empty() ? std::string() : n.inputs[0]) +
-                       "' but the chip runs a single chain of layers and the chain's value here is '" + cur +
-                       "' (branches and residual connections are not supported yet)");
+    // Add is commutative (opset >= 7): the chain's value may be either operand.
+    const bool swap = op == "Add" && g.opset >= 7 && n.inputs.size() == 2 && n.inputs[1] == cur && n.inputs[0] != cur;
+    const std::string& in0 = n.inputs.empty() ? std::string() : n.inputs[swap ? 1 : 0];
+    if (in0 != cur)
+      throw ModelError(where(g, n) + ": reads '" + in0 + "' but the chip runs a chain of layers and the chain's value here is '" +
+                       cur + "' (parallel branches are not supported; a residual Add of an earlier layer's output is)");
+    const std::string other = n.inputs.size() > 1 ? n.inputs[swap ? 0 : 1] : std::string();
     const std::string out = n.outputs.at(0);
     const nn::Shape& xs = shapes.at(cur);
     if (softmaxed) throw ModelError(where(g, n) + ": Softmax must be the last operator for the chip");
 
     if (op == "Conv" || op == "Gemm" || op == "MatMul") {
+      if (L) finished[L->output_value] = p.layers.size() - 1;
       Layer nl;
       nl.name = n.name;
       nl.input_value = cur;
@@ -128,7 +136,9 @@ Plan plan(const nn::Graph& g) {
         float alpha = 1.f, beta = 1.f;
         bool transB = false;
         if (op == "Gemm") {
-          if (n.get_int("transA", 0) != 0) throw ModelError(where(g, n) + ": attribute 'transA' = 1 is not supported by the chip");
+          if (n.get_int("transA", 0) != 0)
+            throw ModelError(where(g, n) + ": attribute 'transA' = 1 is not supported by the chip: A^T puts the batch on "
+                             "axis 1, but the chip's input vectors are the rows of A (export with transA = 0)");
           transB = n.get_int("transB", 0) != 0;
           alpha = n.get_float("alpha", 1.f);
           beta = n.get_float("beta", 1.f);
@@ -160,6 +170,7 @@ Plan plan(const nn::Graph& g) {
       p.layers.push_back(std::move(nl));
       L = &p.layers.back();
       pooled = false;
+      residual = false;
     } else if (op == "Identity" || op == "Dropout") {
       // No-op at inference.
     } else if (op == "Flatten" || op == "Reshape") {
@@ -174,6 +185,9 @@ Plan plan(const nn::Graph& g) {
     } else if (op == "BatchNormalization") {
       if (L->desc.flags & (CIMNET_F_RELU | CIMNET_F_POOL_MAX | CIMNET_F_POOL_AVG))
         throw ModelError(where(g, n) + ": BatchNormalization after ReLU/pooling cannot be folded into the weights");
+      if (residual)
+        throw ModelError(where(g, n) + ": BatchNormalization after a residual Add cannot be folded into the weights "
+                         "(it would scale the residual too)");
       const auto& sc = need_init(g, n, 1, "scale");
       const auto& bb = need_init(g, n, 2, "B");
       const auto& mean = need_init(g, n, 3, "mean");
@@ -190,18 +204,54 @@ Plan plan(const nn::Graph& g) {
       }
     } else if (op == "Add") {
       if (L->desc.flags & (CIMNET_F_RELU | CIMNET_F_POOL_MAX | CIMNET_F_POOL_AVG))
-        throw ModelError(where(g, n) + ": Add after ReLU/pooling is not supported by the chip");
-      const nn::Tensor* c = n.inputs.size() > 1 ? g.initializer(n.inputs[1]) : nullptr;
-      if (!c)
-        throw ModelError(where(g, n) + ": Add of two computed tensors (residual) is not supported by the chip yet; only a constant bias can be folded");
-      const int N = static_cast<int>(L->desc.n);
-      const int64_t cn = nn::numel(c->shape);
+        throw ModelError(where(g, n) + ": Add after ReLU/pooling is not supported by the chip (the DPU adds before them)");
       const nn::Shape& os = shapes.at(out);
-      if (os != xs) throw ModelError(where(g, n) + ": a constant Add must not change the shape " + nn::shape_str(xs));
-      if (cn != 1 && cn != N)
-        throw ModelError(where(g, n) + ": constant " + nn::shape_str(c->shape) + " must be a scalar or per channel (" +
-                         std::to_string(N) + ")");
-      for (int j = 0; j < N; ++j) L->bias(j) += c->data[cn == 1 ? 0 : j];
+      if (os != xs) throw ModelError(where(g, n) + ": Add must not change the shape " + nn::shape_str(xs) + " (it gives " +
+                                     nn::shape_str(os) + ")");
+      if (const nn::Tensor* c = g.initializer(other)) {
+        // A constant folds into the bias only when it broadcasts per output channel: after
+        // aligning its shape with the layer output [B, N, H, W] / [B, N] (ONNX
+        // multidirectional broadcasting: right-aligned; opset < 7 with broadcast=1: from
+        // `axis`), every dimension but the channel axis 1 must be 1.
+        const std::size_t r = xs.size();
+        nn::Shape al(r, 1);
+        bool ok = c->shape.size() <= r;
+        if (ok && g.opset < 7 && n.get_int("broadcast", 0) != 0) {
+          int64_t axis = n.has("axis") ? n.get_int("axis", 0) : static_cast<int64_t>(r - c->shape.size());
+          if (axis < 0) axis += static_cast<int64_t>(r);
+          for (std::size_t i = 0; i < c->shape.size(); ++i) al[static_cast<std::size_t>(axis) + i] = c->shape[i];
+        } else if (ok && g.opset < 7) {
+          al = c->shape;  // no broadcasting before opset 7: the same shape as the input
+        } else if (ok) {
+          for (std::size_t i = 0; i < c->shape.size(); ++i) al[r - c->shape.size() + i] = c->shape[i];
+        }
+        for (std::size_t i = 0; ok && i < r; ++i) ok = i == 1 || al[i] == 1;
+        const int N = static_cast<int>(L->desc.n);
+        if (!ok || (al[1] != 1 && al[1] != N))
+          throw ModelError(where(g, n) + ": constant '" + other + "' " + nn::shape_str(c->shape) + " broadcasts to " +
+                           nn::shape_str(xs) + " as " + nn::shape_str(al) +
+                           ", not per output channel; the DPU adds one bias per channel (use shape [" +
+                           std::to_string(N) + (r == 4 ? ",1,1]" : "]") + " or a scalar)");
+        for (int j = 0; j < N; ++j) L->bias(j) += c->data[al[1] == 1 ? 0 : j];
+      } else if (finished.count(other)) {
+        // Residual connection: the DPU adds the earlier layer's stored output (its own SRAM
+        // buffer) after scale and bias, before ReLU and pooling.
+        if (residual) throw ModelError(where(g, n) + ": a second residual Add in one layer is not supported (the DPU has one residual input)");
+        const std::size_t src = finished.at(other);
+        if (shapes.at(other) != xs)
+          throw ModelError(where(g, n) + ": residual '" + other + "' " + nn::shape_str(shapes.at(other)) +
+                           " must have the shape of '" + cur + "' " + nn::shape_str(xs) + " (no broadcasting)");
+        p.layers[src].desc.flags |= CIMNET_F_RES_SOURCE;
+        L->desc.flags |= CIMNET_F_RESIDUAL;
+        L->desc.res_layer = static_cast<uint32_t>(src + 1);
+        residual = true;
+      } else if (other == in.name) {
+        throw ModelError(where(g, n) + ": residual Add of the network input '" + other +
+                         "' is not supported by the chip (only outputs of earlier Conv/Gemm/MatMul layers)");
+      } else {
+        throw ModelError(where(g, n) + ": adds '" + other + "', which is neither a constant nor the output of an earlier "
+                         "layer (with its ReLU/pooling); the chip adds a per-channel bias or a residual of a finished layer");
+      }
     } else if (op == "Relu") {
       if (L->desc.flags & CIMNET_F_POOL_AVG)
         throw ModelError(where(g, n) + ": ReLU after average pooling is not supported (the DPU applies ReLU before pooling)");
@@ -231,6 +281,10 @@ Plan plan(const nn::Graph& g) {
         d.pool_pl = static_cast<uint32_t>(geo.pad_begin[1]);
         d.pool_pb = static_cast<uint32_t>(geo.pad_end[0]);
         d.pool_pr = static_cast<uint32_t>(geo.pad_end[1]);
+        if (d.pool_pt >= d.pool_kh || d.pool_pb >= d.pool_kh || d.pool_pl >= d.pool_kw || d.pool_pr >= d.pool_kw)
+          throw ModelError(where(g, n) + ": pads " + nn::shape_str({geo.pad_begin[0], geo.pad_begin[1], geo.pad_end[0],
+                                                                     geo.pad_end[1]}) +
+                           " must be smaller than the kernel for the DPU (a window entirely in the padding)");
         if (op == "MaxPool") {
           d.flags |= CIMNET_F_POOL_MAX;
         } else {
@@ -243,9 +297,20 @@ Plan plan(const nn::Graph& g) {
       d.out_w = static_cast<uint32_t>(os[3]);
       pooled = true;
     } else if (op == "Softmax") {
-      const int64_t axis = n.get_int("axis", g.opset >= 13 ? -1 : 1);
-      if (xs.size() != 2 || !(axis == 1 || axis == -1))
-        throw ModelError(where(g, n) + ": the chip computes Softmax only over the last axis of a 2-D [N, X] tensor");
+      // The chip's softmax runs over all outputs of one image. Opset < 13 softmaxes the 2-D
+      // coercion [prod(dims < axis), prod(dims >= axis)]: per image iff axis == 1. Opset >= 13
+      // softmaxes the one dimension `axis`: per image iff every other non-batch dim is 1.
+      const int64_t r = static_cast<int64_t>(xs.size());
+      int64_t axis = n.get_int("axis", g.opset >= 13 ? -1 : 1);
+      if (axis < 0) axis += r;
+      bool ok = axis >= 1 && axis < r;
+      if (ok && g.opset >= 13)
+        for (int64_t i = 1; i < r; ++i) ok = ok && (i == axis || xs[static_cast<std::size_t>(i)] == 1);
+      if (ok && g.opset < 13) ok = axis == 1;
+      if (!ok)
+        throw ModelError(where(g, n) + ": Softmax over axis " + std::to_string(n.get_int("axis", g.opset >= 13 ? -1 : 1)) +
+                         " of " + nn::shape_str(xs) + " at opset " + std::to_string(g.opset) +
+                         " is not over all values of one image; the chip computes Softmax per image only");
       L->desc.flags |= CIMNET_F_SOFTMAX;
       softmaxed = true;
     } else {
@@ -284,11 +349,12 @@ float percentile(std::vector<float>& v, double p) {
   return v[k];
 }
 
-int tiles_needed(const nn::Graph& g, const crossbar::MappingParams& m) {
+int tiles_needed(const nn::Graph& g, const crossbar::MappingParams& m, int weight_digits) {
   Plan p = plan(g);
   int t = 0;
   for (const auto& l : p.layers)
-    t += static_cast<int>(ceil_div(l.desc.k, m.rows) * ceil_div(l.desc.n, m.max_logical_columns()));
+    t += static_cast<int>(ceil_div(l.desc.k, m.rows) *
+                          ceil_div(l.desc.n * static_cast<uint32_t>(weight_digits), m.max_logical_columns()));
   return t;
 }
 
@@ -307,16 +373,42 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
   // --- Activation scales from the calibration inputs (reference evaluator). ---
   const auto& cal = opt.calibration;
   if (cal.data.empty())
-    throw std::invalid_argument("compiler: no calibration inputs (give training-split images for the activation scales)");
+    throw std::invalid_argument(g.source + ": no calibration inputs (give training-split images for the activation scales)");
   {
     nn::Shape want = p.input_shape;
     want[0] = cal.shape.empty() ? 0 : cal.shape[0];
     if (cal.shape != want)
-      throw std::invalid_argument("compiler: calibration inputs " + nn::shape_str(cal.shape) + " do not match the model input " +
-                                  nn::shape_str(want));
+      throw std::invalid_argument(g.source + ": " + opt.calibration_source + " " + nn::shape_str(cal.shape) +
+                                  " do not match the model input '" + p.input_name + "' " +
+                                  nn::shape_str(g.inputs[0].shape) + " (give calibration data of that shape)");
   }
-  auto values = nn::evaluate(g, {{p.input_name, cal}}, true);
-  values[p.input_name] = cal;
+  // The reference evaluator on the calibration set. A model that declares a fixed batch B
+  // takes it B images at a time (a remainder of fewer than B images is left out).
+  std::map<std::string, nn::Tensor> values;
+  const int64_t fixed = g.inputs[0].shape[0] > 0 ? g.inputs[0].shape[0] : 0;
+  if (fixed == 0 || cal.shape[0] == fixed) {
+    values = nn::evaluate(g, {{p.input_name, cal}}, true);
+    values[p.input_name] = cal;
+  } else {
+    if (cal.shape[0] < fixed)
+      throw std::invalid_argument(g.source + ": " + opt.calibration_source + " hold " + std::to_string(cal.shape[0]) +
+                                  " inputs but the model's input '" + p.input_name + "' has a fixed batch of " +
+                                  std::to_string(fixed) + ": give at least " + std::to_string(fixed));
+    const int64_t per = nn::numel(cal.shape) / cal.shape[0];
+    for (int64_t b0 = 0; b0 + fixed <= cal.shape[0]; b0 += fixed) {
+      nn::Shape cs = cal.shape;
+      cs[0] = fixed;
+      nn::Tensor chunk(cs, std::vector<float>(cal.data.begin() + b0 * per, cal.data.begin() + (b0 + fixed) * per));
+      auto v = nn::evaluate(g, {{p.input_name, chunk}}, true);
+      v[p.input_name] = chunk;
+      for (auto& [k, t] : v) {
+        if (g.initializer(k)) continue;
+        auto& dst = values[k];
+        dst.shape = t.shape;
+        dst.data.insert(dst.data.end(), t.data.begin(), t.data.end());
+      }
+    }
+  }
   const int digits = opt.ideal ? opt.ideal_digits : 1;
   const uint64_t q_max = (uint64_t(1) << (opt.mapping.input_bits * digits)) - 1;
   for (auto& l : p.layers) {
@@ -349,6 +441,32 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     auto& l = p.layers[li];
     auto& d = l.desc;
     l.q = crossbar::quantize_weights(l.w, m);
+    d.wdigits = 1;
+    if (opt.ideal && opt.ideal_weight_digits == 2) {
+      // Second weight digit: the code of each weight's rounding remainder at 2^-16 of its
+      // column's scale, in column out_c + j (|remainder| <= scale/2, so |code| <= 2^15).
+      const double g_lo = 1.0 / 65536.0;
+      const Eigen::Index K = l.q.codes.rows(), N = l.q.codes.cols();
+      const int qmax = m.max_weight_code();
+      Eigen::MatrixXi codes(K, 2 * N);
+      Eigen::VectorXd scales(2 * N);
+      codes.leftCols(N) = l.q.codes;
+      for (Eigen::Index j = 0; j < N; ++j) {
+        scales(j) = l.q.scales(j);
+        scales(N + j) = l.q.scales(j) * g_lo;
+        for (Eigen::Index r = 0; r < K; ++r) {
+          const double rem = double(l.w(r, j)) - l.q.scales(j) * l.q.codes(r, j);
+          codes(r, N + j) = int(std::clamp<long>(std::lround(rem / scales(N + j)), -qmax, qmax));
+        }
+      }
+      l.q.codes = std::move(codes);
+      l.q.scales = std::move(scales);
+      d.wdigits = 2;
+      d.lo_gain = static_cast<float>(g_lo);
+      d.n = static_cast<uint32_t>(2 * N);
+    } else if (opt.ideal_weight_digits != 1 && opt.ideal) {
+      throw std::invalid_argument("compiler: ideal_weight_digits must be 1 or 2");
+    }
     d.row_blocks = ceil_div(d.k, rows);
     d.col_blocks = ceil_div(d.n, lcols);
     d.first_tile = next_tile;
@@ -371,7 +489,7 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
         net.tiles.push_back(std::move(t));
         ++next_tile;
       }
-    net.ops_per_inference += 2.0 * d.mm_h * d.mm_w * double(d.k) * d.n;
+    net.ops_per_inference += 2.0 * d.mm_h * d.mm_w * double(d.k) * d.out_c;
   }
   if (opt.tiles_available >= 0 && next_tile > static_cast<uint32_t>(opt.tiles_available)) {
     std::ostringstream s;
@@ -381,22 +499,41 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     throw std::runtime_error(s.str());
   }
 
-  // --- SRAM buffers for a batch: two activation buffers (ping-pong), codes, partial sums. ---
-  uint64_t act = 0, codes = 0, acc = 0;
-  for (const auto& l : p.layers) {
-    const auto& d = l.desc;
-    act = std::max<uint64_t>(act, 4ull * d.in_c * d.in_h * d.in_w);
-    act = std::max<uint64_t>(act, 4ull * d.out_c * d.out_h * d.out_w);
-    codes = std::max<uint64_t>(codes, uint64_t(d.mm_h) * d.mm_w * d.k);
-    acc = std::max<uint64_t>(acc, 4ull * d.row_blocks * d.mm_h * d.mm_w * d.n);
-  }
+  // --- SRAM buffers for a batch: two activation buffers (ping-pong), codes, partial sums,
+  // the multi-pass buffers (digit planes, accumulator, remainders) where a layer needs them,
+  // and one buffer per residual source. Sizes per image first. ---
   auto al = [](uint64_t v) { return (v + 63) & ~uint64_t(63); };
-  // Descriptor scratch: one layer's DMA chain (one im2col/copy per row block) and DPU chain
-  // (one accumulate op per extra row block + the final op), plus the argmax results.
-  uint32_t max_rb = 1;
-  for (const auto& l : p.layers) max_rb = std::max(max_rb, l.desc.row_blocks);
-  const uint64_t per_image = al(act) * 2 + al(codes) + al(acc) + 256;
-  const uint64_t desc_fixed = al(uint64_t(max_rb) * (DMA_DESC_BYTES + DPU_OP_BYTES));
+  uint64_t act = 0, codes = 0, acc = 0, planes = 0, sum = 0, tmp = 0, res_total = 0, desc_need = 0;
+  for (std::size_t i = 0; i < p.layers.size(); ++i) {
+    const auto& d = p.layers[i].desc;
+    const uint64_t in_sz = uint64_t(d.in_c) * d.in_h * d.in_w, out_sz = uint64_t(d.out_c) * d.out_h * d.out_w;
+    const uint64_t P = uint64_t(d.mm_h) * d.mm_w;
+    act = std::max({act, 4 * in_sz, 4 * out_sz});
+    codes = std::max<uint64_t>(codes, P * d.k);
+    acc = std::max<uint64_t>(acc, 4ull * d.row_blocks * P * d.n);
+    const uint64_t nsign = (d.flags & CIMNET_F_SIGNED_INPUT) ? 2 : 1, passes = nsign * d.digits;
+    // Layer 0 takes the job's uint8 pixels as its codes only when they are (x_scale = 1/q_max,
+    // one unsigned digit, not a float32 job); otherwise the DPU makes its digit planes.
+    const bool pixel_codes = passes == 1 && !opt.float_inputs && std::fabs(double(d.x_scale) * d.q_max - 1.0) <= 1e-6;
+    const bool split = passes > 1 || (i == 0 && !pixel_codes);
+    uint64_t ext = 0;  // DPU ops that split the input into digit planes (docs/network.md)
+    if (split) {
+      planes = std::max(planes, passes * in_sz);
+      ext = nsign * (d.digits == 1 ? 1 : 2ull * d.digits - 2);
+    }
+    if (passes > 1) sum = std::max(sum, 4 * P * d.n);
+    if (d.digits >= 3) tmp = std::max(tmp, 4 * in_sz);
+    if (d.flags & CIMNET_F_RES_SOURCE) res_total += al(4 * out_sz);  // per image; batched below
+    // One layer's chains: a DMA descriptor per row block, DPU ops (the larger of one pass's
+    // accumulation and the digit split), and 32 float constants of the split.
+    // (A second weight digit adds one op to the final chain.)
+    const uint64_t final_ops = d.row_blocks + (d.wdigits == 2 ? 1 : 0);
+    desc_need = std::max<uint64_t>(desc_need, uint64_t(d.row_blocks) * DMA_DESC_BYTES +
+                                                  std::max<uint64_t>(final_ops, ext) * DPU_OP_BYTES + (ext ? 128 : 0));
+  }
+  const uint64_t per_image = al(act) * 2 + al(codes) + al(acc) + al(planes) + al(sum) + al(tmp) + res_total + 256;
+  // Descriptor scratch: one layer's DMA and DPU chains, plus the argmax results.
+  const uint64_t desc_fixed = al(desc_need);
   const uint64_t sram_avail = opt.sram_bytes > desc_fixed ? opt.sram_bytes - desc_fixed : 0;
   uint64_t batch = std::min<uint64_t>(opt.max_batch, sram_avail / (per_image + 4));
   if (batch < 1) {
@@ -406,20 +543,31 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
     throw std::runtime_error(s.str());
   }
   const uint64_t a_off = 0, b_off = al(act * batch), c_off = b_off + al(act * batch), acc_off = c_off + al(codes * batch);
-  const uint64_t desc_off = acc_off + al(acc * batch);
-  const uint64_t desc_bytes = desc_fixed + al(4 * batch);
-  const uint64_t sram_need = desc_off + desc_bytes;
+  const uint64_t planes_off = acc_off + al(acc * batch), sum_off = planes_off + al(planes * batch);
+  const uint64_t tmp_off = sum_off + al(sum * batch);
+  uint64_t res_off = tmp_off + al(tmp * batch);
   for (std::size_t i = 0; i < p.layers.size(); ++i) {
     auto& d = p.layers[i].desc;
     if (i + 1 < p.layers.size()) {  // the DPU requantises to the next layer's codes
       d.out_scale = p.layers[i + 1].desc.x_scale;
       d.out_q_max = p.layers[i + 1].desc.q_max;
     }
-    d.sram_in = static_cast<uint32_t>(i % 2 == 0 ? a_off : b_off);
-    d.sram_out = static_cast<uint32_t>(i % 2 == 0 ? b_off : a_off);
+    // Each layer reads the buffer the previous one wrote; it writes the other ping-pong
+    // buffer, or its own when a later layer adds its output as a residual.
+    d.sram_in = static_cast<uint32_t>(i == 0 ? a_off : p.layers[i - 1].desc.sram_out);
+    if (d.flags & CIMNET_F_RES_SOURCE) {
+      d.sram_out = static_cast<uint32_t>(res_off);
+      res_off += al(4ull * d.out_c * d.out_h * d.out_w * batch);
+    } else {
+      d.sram_out = static_cast<uint32_t>(d.sram_in == a_off ? b_off : a_off);
+    }
     d.sram_codes = static_cast<uint32_t>(c_off);
     d.sram_acc = static_cast<uint32_t>(acc_off);
   }
+  const uint64_t desc_off = res_off;
+  const uint64_t desc_bytes = desc_fixed + al(4 * batch);
+  const uint64_t sram_need = desc_off + desc_bytes;
+  if (sram_need > 0xFFFFFFFFull) throw std::runtime_error(g.source + ": SRAM plan exceeds 4 GiB");
 
   auto& h = net.header;
   h.magic = CIMNET_MAGIC;
@@ -434,6 +582,12 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
   h.sram_bytes = static_cast<uint32_t>(sram_need);
   h.sram_desc = static_cast<uint32_t>(desc_off);
   h.sram_desc_bytes = static_cast<uint32_t>(desc_bytes);
+  h.sram_planes = static_cast<uint32_t>(planes_off);
+  h.sram_planes_bytes = static_cast<uint32_t>(planes * batch);
+  h.sram_sum = static_cast<uint32_t>(sum_off);
+  h.sram_sum_bytes = static_cast<uint32_t>(sum * batch);
+  h.sram_tmp = static_cast<uint32_t>(tmp_off);
+  h.sram_tmp_bytes = static_cast<uint32_t>(tmp * batch);
   const auto& d0 = p.layers.front().desc;
   h.in_c = d0.in_c;
   h.in_h = d0.in_h;
@@ -449,7 +603,8 @@ Network compile(const nn::Graph& g, const CompileOptions& opt) {
   for (const auto& l : net.layers) {
     std::ostringstream s;
     const auto& d = l.desc;
-    s << l.name << ": " << (d.op == CIMNET_OP_CONV ? "conv" : "fc") << " K=" << d.k << " N=" << d.n << " positions="
+    s << l.name << ": " << (d.op == CIMNET_OP_CONV ? "conv" : "fc") << " K=" << d.k << " N=" << d.out_c
+      << (d.wdigits == 2 ? " (x2 weight digits)" : "") << " positions="
       << d.mm_h * d.mm_w << " tiles=" << d.row_blocks << "x" << d.col_blocks << " x_scale=" << d.x_scale
       << ((d.flags & CIMNET_F_SIGNED_INPUT) ? " signed" : "") << ((d.flags & CIMNET_F_RELU) ? " relu" : "")
       << ((d.flags & CIMNET_F_POOL_MAX) ? " maxpool" : "") << ((d.flags & CIMNET_F_POOL_AVG) ? " avgpool" : "")
@@ -541,6 +696,17 @@ Image::Image(std::vector<uint8_t> bytes, const std::string& source) : bytes_(std
   if (uint64_t(hdr_.sram_desc) + hdr_.sram_desc_bytes > hdr_.sram_bytes)
     bad("descriptor scratch (sram_desc at byte " + std::to_string(offsetof(cimnet_header_t, sram_desc)) +
         ") lies outside sram_bytes");
+  auto in_sram = [&](uint64_t off, uint64_t n) { return off + n <= hdr_.sram_bytes; };
+  if (!in_sram(hdr_.sram_planes, hdr_.sram_planes_bytes) || !in_sram(hdr_.sram_sum, hdr_.sram_sum_bytes) ||
+      !in_sram(hdr_.sram_tmp, hdr_.sram_tmp_bytes))
+    bad("multi-pass buffers (sram_planes/sram_sum/sram_tmp at byte " + std::to_string(offsetof(cimnet_header_t, sram_planes)) +
+        ") lie outside sram_bytes");
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const auto& l = layers_[i];
+    if ((l.flags & CIMNET_F_RESIDUAL) && (l.res_layer == 0 || l.res_layer > i))
+      bad("layer " + std::to_string(i) + " adds the residual of layer " + std::to_string(int64_t(l.res_layer) - 1) +
+          ", which is not an earlier layer");
+  }
   for (std::size_t i = 0; i < tiles_.size(); ++i) {
     const auto& t = tiles_[i];
     if (t.layer >= layers_.size() || t.k > hdr_.rows || !in_range(t.codes_off, 4ull * t.k * t.n) ||

@@ -30,6 +30,8 @@ struct CompileOptions {
   int tiles_available = -1;         // tiles on the chip; -1 = auto (the chip is sized to fit)
   // Calibration inputs [n, C, H, W] (training split, never test) for the activation scales.
   nn::Tensor calibration;
+  // Where they came from, for messages (a file name, "Fashion-MNIST training split", ...).
+  std::string calibration_source = "calibration inputs";
   // Input scale = this percentile of each layer's input activations / max code. Assumption:
   // 99.99 keeps rare outliers from stretching the step of every other activation.
   double percentile = 99.99;
@@ -37,6 +39,13 @@ struct CompileOptions {
   // `ideal_digits` input digits of input_bits each (24-bit inputs with 8-bit digits).
   bool ideal = false;
   int ideal_digits = 3;
+  // Ideal mode maps each weight as two weight_bits digits in separate columns (w = s*(q_hi +
+  // 2^-16 q_lo), q_lo the code of the rounding remainder); the DPU adds the low columns x 2^-16
+  // (docs/network.md). 1: one digit, as the non-ideal chip.
+  int ideal_weight_digits = 2;
+  // The job's inputs are float32 tensors (`cimvp infer`), not layer 0's uint8 codes: SRAM
+  // for layer 0's digit planes is reserved so the DPU can make its codes.
+  bool float_inputs = false;
   uint64_t sram_bytes = 4u << 20;  // SRAM available for the batch buffers
   uint32_t max_batch = 64;          // images per batch at most
 };
@@ -50,7 +59,7 @@ struct Layer {
   Eigen::MatrixXf w;        // K x N float weights after folding
   Eigen::VectorXf bias;     // N
   crossbar::QuantizedWeights q;
-  std::vector<float> dpu_scale;  // N: w_scale[j] * x_scale
+  std::vector<float> dpu_scale;  // desc.n (matrix columns): w_scale[j] * x_scale
 };
 
 struct TileBlock {
@@ -72,8 +81,9 @@ struct Network {
 // does not fit the tiles or SRAM (saying how many tiles / bytes it needs).
 Network compile(const nn::Graph& g, const CompileOptions& opt);
 
-// Tiles a graph needs with this mapping (no calibration needed).
-int tiles_needed(const nn::Graph& g, const crossbar::MappingParams& mapping);
+// Tiles a graph needs with this mapping (no calibration needed); weight_digits as
+// CompileOptions (2 for the ideal data path).
+int tiles_needed(const nn::Graph& g, const crossbar::MappingParams& mapping, int weight_digits = 1);
 
 // The binary image (docs/network-image.md).
 std::vector<uint8_t> serialize(const Network& net);

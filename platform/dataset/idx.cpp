@@ -56,9 +56,12 @@ IdxArray read_idx(const std::string& path) {
   read_exact(f.get(), path, magic, 4, 0, "IDX magic");
   if (magic[0] != 0 || magic[1] != 0)
     throw std::invalid_argument(path + ": bad IDX magic at byte offset 0 (expected 00 00 08 nd); not an IDX file");
-  if (magic[2] != 0x08)
-    throw std::invalid_argument(path + ": IDX element type 0x" + std::to_string(magic[2]) +
+  if (magic[2] != 0x08) {
+    static const char* hexd = "0123456789ABCDEF";
+    const std::string t = {hexd[magic[2] >> 4], hexd[magic[2] & 15]};
+    throw std::invalid_argument(path + ": IDX element type 0x" + t +
                                 " at byte offset 2 is not unsigned byte (0x08)");
+  }
   const unsigned nd = magic[3];
   if (nd < 1 || nd > 4)
     throw std::invalid_argument(path + ": IDX dimension count " + std::to_string(nd) +

@@ -725,28 +725,46 @@ void make_ideal(config::Scenario& sc) {
   sc.chip.program.mode = "ideal";
 }
 
-nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenario sc, bool ideal, RunResult* result) {
+nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenario sc, const InferOptions& io,
+                        InferReport* report) {
   if (g.inputs.size() != 1 || g.outputs.size() != 1)
     throw nn::ModelError(g.source + ": cimvp infer runs graphs with one input and one output");
-  // Shape/dtype check against the declared input (batch may differ).
+  // Shape/dtype check against the declared input (a dynamic batch may be any size).
   auto shapes = nn::infer_shapes(g, {{g.inputs[0].name, x.shape}});
   const nn::Shape out_shape = shapes.at(g.outputs[0].name);
   sc.firmware.app = "infer";
-  if (ideal) make_ideal(sc);
+  if (io.ideal) make_ideal(sc);
   auto opt = compile_options(sc);
   opt.tiles_available = -1;
-  opt.ideal = ideal;
-  bool fashion = x.shape.size() == 4 && x.shape[1] == 1 && x.shape[2] == 28 && x.shape[3] == 28;
-  if (!ideal && fashion) {
-    try {
-      opt.calibration = compiler::fashion_mnist_calibration(sc.dataset.calibration_images, sc.dataset.dir);
-    } catch (const std::exception&) {
-      opt.calibration = x;  // dataset not installed: scales from the input itself
-    }
-  } else {
+  opt.ideal = io.ideal;
+  opt.float_inputs = true;  // the job carries float32 tensors: the DPU makes layer 0's codes
+  InferReport rep;
+  const bool fashion = x.shape.size() == 4 && x.shape[1] == 1 && x.shape[2] == 28 && x.shape[3] == 28;
+  if (io.ideal) {
     opt.calibration = x;
+    rep.calibration = "the input itself (--ideal: maximum, no clipping)";
+  } else if (io.calibration) {
+    opt.calibration = *io.calibration;
+    rep.calibration = io.calibration_source.empty() ? std::string("the given calibration inputs") : io.calibration_source;
+  } else {
+    bool done = false;
+    if (fashion) {
+      try {
+        opt.calibration = compiler::fashion_mnist_calibration(sc.dataset.calibration_images, sc.dataset.dir);
+        rep.calibration = "the first " + std::to_string(opt.calibration.shape[0]) +
+                          " Fashion-MNIST training images (" + sc.dataset.dir + ")";
+        done = true;
+      } catch (const std::exception&) {
+      }
+    }
+    if (!done) {
+      opt.calibration = x;
+      rep.scales_from_input = true;
+      rep.calibration = "the input tensor itself";
+    }
   }
-  size_tiles(sc, compiler::tiles_needed(g, sc.chip.mapping));
+  opt.calibration_source = io.ideal ? "the input" : rep.calibration;
+  size_tiles(sc, compiler::tiles_needed(g, sc.chip.mapping, io.ideal ? opt.ideal_weight_digits : 1));
   add_dma_dpu(sc);
   auto net = compiler::compile(g, opt);
   auto img = std::make_shared<const compiler::Image>(compiler::serialize(net), g.source);
@@ -754,6 +772,7 @@ nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenari
   in.count = static_cast<std::size_t>(x.shape[0]);
   in.f32 = x.data;
   auto loader = std::make_shared<Loader>(img, std::move(in), true, sc.network.batch);
+  loader->set_cpu_datapath(io.cpu_datapath);
   // Host memory grows to fit the job when the scenario's is too small.
   for (auto& e : sc.memory_map)
     if (e.block == "hostmem" && e.size < loader->hostmem_bytes()) e.size = align4k(loader->hostmem_bytes());
@@ -765,15 +784,39 @@ nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenari
   ro.after_run = [&](Soc& soc, RunResult& r) {
     if (r.exit_status == 0) res = loader->collect(soc);
     add_metrics(soc, r, static_cast<std::size_t>(x.shape[0]), net.ops_per_inference);
+    // What the DMA and DPU did (0 when every layer ran on the CPU path).
+    for (const char* k : {"dma_descriptors", "dma_bytes", "dpu_ops", "dpu_elements"}) r.metrics[k] = 0;
+    for (const auto& ev : soc.context().power.events()) {
+      const std::string key = ev.component + "." + ev.name;
+      if (key == "dma.descriptor") r.metrics["dma_descriptors"] += static_cast<double>(ev.count);
+      if (key == "dma.byte_moved") r.metrics["dma_bytes"] += static_cast<double>(ev.count);
+      if (key == "dpu.op") r.metrics["dpu_ops"] += static_cast<double>(ev.count);
+      if (key == "dpu.element") r.metrics["dpu_elements"] += static_cast<double>(ev.count);
+    }
   };
   Soc soc(sc, ro);
   RunResult r = soc.run();
-  if (result) *result = r;
+  rep.run = r;
+  if (report) *report = rep;
   if (r.exit_status != 0) throw std::runtime_error("infer: " + r.error);
   if (res.done != static_cast<uint32_t>(x.shape[0]))
     throw std::runtime_error("infer: firmware finished " + std::to_string(res.done) + " of " +
                              std::to_string(x.shape[0]) + " inputs");
   return nn::Tensor(out_shape, res.outputs);
+}
+
+nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenario sc, bool ideal, RunResult* result) {
+  InferOptions io;
+  io.ideal = ideal;
+  InferReport rep;
+  try {
+    nn::Tensor y = infer_tensor(g, x, std::move(sc), io, &rep);
+    if (result) *result = rep.run;
+    return y;
+  } catch (...) {
+    if (result) *result = rep.run;
+    throw;
+  }
 }
 
 }  // namespace cimvp::netrun

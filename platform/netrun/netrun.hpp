@@ -133,11 +133,27 @@ struct FlowOptions {
 RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out = nullptr,
                        const FlowOptions& fo = FlowOptions());
 
-// `cimvp infer`: the chip's data path on one tensor [N, ...] (batch N >= 1). ideal: float
-// conductances, no programming error/noise, ideal ADC, 16-bit weights, 24-bit inputs (three
-// 8-bit digit passes) with scales from x itself. Non-ideal: the scenario's chip; scales from
-// Fashion-MNIST training images when the model takes 1x28x28 and the dataset is installed,
-// else from x. Throws nn::ModelError for bad models/tensors, std::runtime_error on faults.
+// `cimvp infer`: the chip's data path on one tensor [N, ...] (batch N >= 1).
+struct InferOptions {
+  // Float conductances, no programming error/noise, ideal ADC, 16-bit weights, 24-bit inputs
+  // (three 8-bit digit passes) with scales from x itself (max, no clipping): the numerical
+  // comparison with the reference evaluator, not an accuracy figure.
+  bool ideal = false;
+  // Non-ideal: training inputs [n, ...] for the activation scales (`--calibration FILE`).
+  // Without them: Fashion-MNIST training images when the model takes 1x28x28 and the dataset
+  // is installed, else x itself (test-set leakage: InferReport says so, the CLI warns).
+  const nn::Tensor* calibration = nullptr;
+  std::string calibration_source;  // its file name, for messages
+  bool cpu_datapath = false;        // every layer on the firmware's CPU path (comparisons)
+};
+struct InferReport {
+  RunResult run;             // metrics include dma_descriptors, dma_bytes, dpu_ops, dpu_elements
+  std::string calibration;   // what the activation scales came from
+  bool scales_from_input = false;  // non-ideal and calibrated on x itself
+};
+// Throws nn::ModelError for bad models/tensors, std::runtime_error on faults.
+nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenario sc, const InferOptions& io,
+                        InferReport* report = nullptr);
 nn::Tensor infer_tensor(const nn::Graph& g, const nn::Tensor& x, config::Scenario sc, bool ideal,
                         RunResult* result = nullptr);
 // The chip changes --ideal makes (exposed for tests and docs).

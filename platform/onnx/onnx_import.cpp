@@ -3,6 +3,10 @@
 #include "platform/onnx/onnx_import.hpp"
 #include "platform/onnx/detail_proto.hpp"
 
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -234,6 +238,50 @@ ValueInfo value_info(const onnx::ValueInfoProto& vi, const std::string& src, con
 
 }  // namespace
 
+// Why protobuf refused the bytes, with a byte offset: walks the wire format of ModelProto
+// (and every nested message, through the descriptors) the way the parser does and reports
+// the first field that runs past its enclosing message or has an invalid tag. Empty when
+// the walk finds nothing (the caller then reports the file size only).
+static std::string wire_error(const google::protobuf::Descriptor* d, const uint8_t* p, int len, uint64_t base,
+                       const std::string& path, int depth) {
+  using google::protobuf::internal::WireFormatLite;
+  namespace io = google::protobuf::io;
+  if (depth > 64) return "";
+  io::CodedInputStream in(p, len);
+  in.SetRecursionLimit(1000);
+  for (;;) {
+    const uint64_t at = base + static_cast<uint64_t>(in.CurrentPosition());
+    if (in.CurrentPosition() >= len) return "";
+    const uint32_t tag = in.ReadTag();
+    const uint32_t field = tag >> 3, wt = tag & 7;
+    if (tag == 0 || field == 0 || wt > 5 || wt == 3 || wt == 4) {
+      std::ostringstream s;
+      s << "invalid protobuf tag at byte offset " << at << " inside " << path << " (not ONNX data, or corrupt)";
+      return s.str();
+    }
+    const google::protobuf::FieldDescriptor* fd = d ? d->FindFieldByNumber(static_cast<int>(field)) : nullptr;
+    const std::string fname = path + "." + (fd ? fd->name() : "field " + std::to_string(field));
+    if (wt == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t n = 0;
+      if (!in.ReadVarint32(&n)) return "length of " + fname + " at byte offset " + std::to_string(at) + " is cut off (file truncated)";
+      const int here = in.CurrentPosition();
+      if (static_cast<int64_t>(n) > len - here) {
+        std::ostringstream s;
+        s << fname << " at byte offset " << at << " declares " << n << " bytes but only " << (len - here)
+          << " remain" << (depth == 0 ? " in the file (file truncated)" : " in its enclosing message (corrupt)");
+        return s.str();
+      }
+      if (fd && fd->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+        std::string e = wire_error(fd->message_type(), p + here, static_cast<int>(n), base + here, fname, depth + 1);
+        if (!e.empty()) return e;
+      }
+      if (!in.Skip(static_cast<int>(n))) return fname + " at byte offset " + std::to_string(at) + " is cut off (file truncated)";
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return fname + " at byte offset " + std::to_string(at) + " is cut off (file truncated)";
+    }
+  }
+}
+
 Graph load_onnx(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw ModelError(path + ": cannot open ONNX model file (check the path)");
@@ -245,8 +293,12 @@ Graph load_onnx(const std::string& path) {
 Graph load_onnx_bytes(const std::string& bytes, const std::string& src) {
   onnx::ModelProto m;
   if (bytes.empty()) throw ModelError(src + ": empty file, not an ONNX model");
-  if (!m.ParseFromString(bytes))
-    throw ModelError(src + ": not a valid ONNX model (protobuf parse failed: file truncated or not ONNX)");
+  if (!m.ParseFromString(bytes)) {
+    const std::string why = wire_error(onnx::ModelProto::descriptor(), reinterpret_cast<const uint8_t*>(bytes.data()),
+                                       static_cast<int>(std::min<std::size_t>(bytes.size(), INT32_MAX)), 0, "ModelProto", 0);
+    throw ModelError(src + ": not a valid ONNX model (" + std::to_string(bytes.size()) + " bytes; protobuf parse failed: " +
+                     (why.empty() ? std::string("file truncated or not ONNX") : why) + ")");
+  }
   if (m.ir_version() <= 0 || !m.has_graph())
     throw ModelError(src + ": not a valid ONNX model (no ir_version or no graph; file truncated or not ONNX)");
   Graph g;

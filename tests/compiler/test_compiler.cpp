@@ -222,7 +222,7 @@ TEST_CASE("network image round trip", "[compiler][image]") {
   REQUIRE_THROWS_WITH(compiler::Image(bad, "x.cimnet"), Catch::Contains("truncated"));
 }
 
-TEST_CASE("image v2: requantisation scales and the SRAM plan for the DMA/DPU path", "[compiler][image]") {
+TEST_CASE("image v3: requantisation scales and the SRAM plan for the DMA/DPU path", "[compiler][image]") {
   // conv (K = 2*3*3 = 18) -> relu -> flatten -> fc (K = 4*4*4 = 64) -> relu -> fc (K = 20), on
   // 16-row arrays: row blocks 2, 4, 2.
   std::mt19937_64 rng(9);
@@ -247,7 +247,10 @@ TEST_CASE("image v2: requantisation scales and the SRAM plan for the DMA/DPU pat
   auto net = compiler::compile(g, o);
   compiler::Image img(compiler::serialize(net));
   const auto& h = img.header();
-  REQUIRE(h.version == 2);
+  REQUIRE(h.version == 3);
+  // One unsigned digit per layer and pixel-like inputs: no multi-pass buffers.
+  REQUIRE(h.sram_sum_bytes == 0);
+  REQUIRE(h.sram_tmp_bytes == 0);
   const auto& L = img.layers();
   REQUIRE(L.size() == 3);
   REQUIRE(L[0].row_blocks == 2);
@@ -285,7 +288,7 @@ TEST_CASE("operators the chip cannot run are errors naming the node", "[compiler
     b.node("Add", {"h", "x"}, {"y"}, "residual_add");
     b.output("y");
     nn::Tensor x({2, 4}, randv(8, rng));
-    REQUIRE_THROWS_WITH(compiler::compile(b.load(), opts(x)), Catch::Contains("residual_add"));
+    REQUIRE_THROWS_WITH(compiler::compile(b.load(), opts(x)), Catch::Contains("residual_add") && Catch::Contains("network input"));
   }
   {
     ModelBuilder b(13);
@@ -306,5 +309,223 @@ TEST_CASE("operators the chip cannot run are errors naming the node", "[compiler
     b.output("y");
     nn::Tensor x({2, 4}, randv(8, rng));
     REQUIRE_THROWS_WITH(compiler::compile(b.load(), opts(x)), Catch::Contains("one input"));
+  }
+}
+
+namespace {
+
+// Conv 1x1 (C -> N) on [1, C, H, W] followed by Add(c, constant of `cshape`): compiled
+// layer's output (float weights/bias, im2col) vs the reference evaluator.
+struct ConvAdd {
+  nn::Graph g;
+  nn::Tensor x;
+};
+ConvAdd conv_add(const std::vector<int64_t>& cshape, int64_t opset = 13, int64_t axis = -99) {
+  std::mt19937_64 rng(17);
+  const int C = 3, N = 4, H = 5, W = 4;  // W == N: a [W] constant has N elements
+  ModelBuilder b(opset);
+  b.input("x", {-1, C, H, W});
+  b.init("w", {N, C, 1, 1}, randv(N * C, rng));
+  b.init("k", cshape, randv(static_cast<std::size_t>(nn::numel(cshape)), rng));
+  b.node("Conv", {"x", "w"}, {"c"}, "conv");
+  auto* add = b.node("Add", {"c", "k"}, {"y"}, "bias_add");
+  if (axis != -99) {
+    ModelBuilder::attr(add, "broadcast", int64_t(1));
+    ModelBuilder::attr(add, "axis", axis);
+  }
+  b.output("y");
+  return {b.load("convadd.onnx"), nn::Tensor({1, C, H, W}, randv(C * H * W, rng, 0.f, 1.f))};
+}
+
+// Max |compiled float layer - reference| for a single-layer network.
+double layer_error(const compiler::Network& net, const nn::Tensor& x, const nn::Tensor& ref) {
+  const auto& L = net.layers.at(0);
+  const auto& d = L.desc;
+  Eigen::MatrixXf cols(d.mm_h * d.mm_w, d.k);
+  const int H = static_cast<int>(x.shape[2]), W = static_cast<int>(x.shape[3]);
+  for (int p = 0; p < static_cast<int>(d.mm_h * d.mm_w); ++p)
+    for (int c = 0; c < static_cast<int>(d.k); ++c) cols(p, c) = x.data[c * H * W + p];  // 1x1 conv
+  Eigen::MatrixXf y = cols * L.w;
+  y.rowwise() += L.bias.transpose();
+  double e = 0;
+  const int P = static_cast<int>(d.mm_h * d.mm_w);
+  for (int j = 0; j < static_cast<int>(d.n); ++j)
+    for (int p = 0; p < P; ++p) e = std::max(e, double(std::fabs(y(p, j) - ref.data[j * P + p])));
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("constant Add folds into the bias only when it broadcasts per output channel", "[compiler][add]") {
+  // Per channel: [N,1,1], [1,N,1,1], a scalar, and opset 6's legacy broadcast from axis 1.
+  for (auto c : {conv_add({4, 1, 1}), conv_add({1, 4, 1, 1}), conv_add({1}), conv_add({}), conv_add({4}, 6, 1)}) {
+    auto net = compiler::compile(c.g, opts(c.x));
+    REQUIRE(layer_error(net, c.x, nn::evaluate(c.g, c.x)) < 1e-5);
+  }
+  // A [W] constant with W == N broadcasts along the width, not the channels: folding it as
+  // a bias gave wrong outputs; it is an error naming the node and the tensor.
+  for (auto c : {conv_add({4}), conv_add({5, 4}), conv_add({1, 1, 5, 1})}) {
+    INFO(c.g.initializers.at("k").shape.size());
+    REQUIRE_THROWS_AS(compiler::compile(c.g, opts(c.x)), nn::ModelError);
+    REQUIRE_THROWS_WITH(compiler::compile(c.g, opts(c.x)), Catch::Contains("bias_add") && Catch::Contains("'k'") &&
+                                                                Catch::Contains("not per output channel"));
+  }
+  // Fully connected: [N] and [1,N] are per channel.
+  for (auto cs : {nn::Shape{6}, nn::Shape{1, 6}}) {
+    std::mt19937_64 rng(3);
+    ModelBuilder b(13);
+    b.input("x", {-1, 5});
+    b.init("w", {5, 6}, randv(30, rng));
+    b.init("k", cs, randv(6, rng));
+    b.node("MatMul", {"x", "w"}, {"h"}, "mm");
+    b.node("Add", {"k", "h"}, {"y"}, "add");  // constant first: Add commutes
+    b.output("y");
+    auto g = b.load();
+    nn::Tensor x({2, 5}, randv(10, rng));
+    auto net = compiler::compile(g, opts(x));
+    auto ref = nn::evaluate(g, x);
+    const auto& L = net.layers[0];
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 6; ++j) {
+        double v = L.bias(j);
+        for (int k = 0; k < 5; ++k) v += double(x.data[i * 5 + k]) * L.w(k, j);
+        REQUIRE(v == Approx(ref.data[i * 6 + j]).margin(1e-5));
+      }
+  }
+}
+
+TEST_CASE("a model that declares a fixed batch > 1 compiles with its own batch", "[compiler][batch]") {
+  std::mt19937_64 rng(21);
+  // [2, 6] -> MatMul -> Reshape to [2, 4] (a hard-coded batch, as some exporters write) -> Relu.
+  ModelBuilder b(13);
+  b.input("x", {2, 6});
+  b.init("w", {6, 4}, randv(24, rng));
+  b.init_i64("shape", {2, 4});
+  b.node("MatMul", {"x", "w"}, {"h"}, "mm");
+  b.node("Reshape", {"h", "shape"}, {"r"}, "reshape");
+  b.node("Relu", {"r"}, {"y"}, "relu");
+  b.output("y");
+  auto g = b.load();
+  // Calibration with the model's batch, and with more images (evaluated 2 at a time).
+  for (int n : {2, 5}) {
+    nn::Tensor x({n, 6}, randv(6 * n, rng));
+    auto net = compiler::compile(g, opts(x));
+    REQUIRE(net.layers.size() == 1);
+    REQUIRE(net.layers[0].desc.k == 6);
+    REQUIRE(net.layers[0].desc.n == 4);
+    REQUIRE((net.layers[0].desc.flags & CIMNET_F_SIGNED_INPUT) != 0);
+  }
+  nn::Tensor one({1, 6}, randv(6, rng));
+  REQUIRE_THROWS_WITH(compiler::compile(g, opts(one)), Catch::Contains("fixed batch of 2"));
+}
+
+TEST_CASE("calibration inputs of the wrong shape name the model and the calibration data", "[compiler][errors]") {
+  std::mt19937_64 rng(2);
+  ModelBuilder b(13);
+  b.input("x", {-1, 6});
+  b.init("w", {6, 4}, randv(24, rng));
+  b.node("MatMul", {"x", "w"}, {"y"}, "mm");
+  b.output("y");
+  auto o = opts(nn::Tensor({3, 1, 28, 28}, 0.5f));
+  o.calibration_source = "Fashion-MNIST training images (/usr/share/datasets/fashion-mnist)";
+  REQUIRE_THROWS_WITH(compiler::compile(b.load("mlp.onnx"), o),
+                      Catch::Contains("mlp.onnx") && Catch::Contains("Fashion-MNIST training images") &&
+                          Catch::Contains("[3,1,28,28]") && Catch::Contains("'x' [?,6]"));
+}
+
+TEST_CASE("residual Add of an earlier layer's output: own SRAM buffer, DPU residual", "[compiler][residual]") {
+  std::mt19937_64 rng(8);
+  // x -> conv1 -> relu -> a ; a -> conv2 -> Add(a) -> relu -> flatten -> fc
+  ModelBuilder b(13);
+  b.input("x", {-1, 2, 5, 5});
+  b.init("w1", {3, 2, 3, 3}, randv(54, rng));
+  b.init("w2", {3, 3, 3, 3}, randv(81, rng));
+  b.init("w3", {75, 4}, randv(300, rng));
+  ModelBuilder::attr(b.node("Conv", {"x", "w1"}, {"c1"}, "conv1"), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"c1"}, {"a"}, "relu1");
+  ModelBuilder::attr(b.node("Conv", {"a", "w2"}, {"c2"}, "conv2"), "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Add", {"a", "c2"}, {"s"}, "res_add");  // the chain's value second
+  b.node("Relu", {"s"}, {"r"}, "relu2");
+  b.node("Flatten", {"r"}, {"f"}, "flat");
+  b.node("MatMul", {"f", "w3"}, {"y"}, "fc");
+  b.output("y");
+  auto g = b.load();
+  nn::Tensor x({2, 2, 5, 5}, randv(100, rng));
+  auto net = compiler::compile(g, opts(x));
+  REQUIRE(net.layers.size() == 3);
+  const auto& d0 = net.layers[0].desc;
+  const auto& d1 = net.layers[1].desc;
+  REQUIRE((d0.flags & CIMNET_F_RES_SOURCE) != 0);
+  REQUIRE((d1.flags & CIMNET_F_RESIDUAL) != 0);
+  REQUIRE(d1.res_layer == 1);
+  REQUIRE((d1.flags & CIMNET_F_RELU) != 0);
+  // Layer 0's output lives in its own buffer: layer 1 reads it, layer 2 gets the other
+  // buffers, so nothing overwrites it before layer 1 adds it.
+  REQUIRE(d1.sram_in == d0.sram_out);
+  const auto& d2 = net.layers[2].desc;
+  REQUIRE(d2.sram_in == d1.sram_out);
+  REQUIRE(d1.sram_out != d0.sram_out);
+  REQUIRE(d2.sram_out != d0.sram_out);
+  REQUIRE(d0.sram_out != d0.sram_in);
+  compiler::Image img(compiler::serialize(net));
+  REQUIRE(img.layers()[1].res_layer == 1);
+  // Unsupported residual forms name the node.
+  {
+    ModelBuilder c(13);
+    c.input("x", {-1, 4});
+    c.init("w", {4, 4}, randv(16, rng));
+    c.node("MatMul", {"x", "w"}, {"h"}, "mm");
+    c.node("Relu", {"h"}, {"r"}, "relu");
+    c.node("Add", {"r", "h"}, {"y"}, "late_add");  // after ReLU, and 'h' is not a finished layer
+    c.output("y");
+    nn::Tensor xi({2, 4}, randv(8, rng));
+    REQUIRE_THROWS_WITH(compiler::compile(c.load(), opts(xi)), Catch::Contains("late_add"));
+  }
+  {
+    ModelBuilder c(13);
+    c.input("x", {-1, 4});
+    c.init("w", {4, 4}, randv(16, rng));
+    c.init("g", {4}, randv(4, rng));
+    c.init("be", {4}, randv(4, rng));
+    c.init("mu", {4}, randv(4, rng));
+    c.init("var", {4}, std::vector<float>(4, 1.f));
+    c.init("w2", {4, 4}, randv(16, rng));
+    c.node("MatMul", {"x", "w"}, {"h"}, "mm1");
+    c.node("MatMul", {"h", "w2"}, {"h2"}, "mm2");
+    c.node("Add", {"h2", "h"}, {"s"}, "add");
+    c.node("BatchNormalization", {"s", "g", "be", "mu", "var"}, {"y"}, "bn_after_res");
+    c.output("y");
+    nn::Tensor xi({2, 4}, randv(8, rng));
+    REQUIRE_THROWS_WITH(compiler::compile(c.load(), opts(xi)), Catch::Contains("bn_after_res") && Catch::Contains("residual"));
+  }
+}
+
+TEST_CASE("Softmax runs on the chip when it covers all values of one image", "[compiler][softmax]") {
+  std::mt19937_64 rng(4);
+  // Conv -> GlobalAveragePool -> Softmax over axis 1 of [N, 3, 1, 1]: per image at any opset;
+  // Softmax axis 1 of [N, 3, 2, 2] (no pooling) is per image before opset 13 only.
+  for (int64_t opset : {11, 13}) {
+    for (bool gap : {true, false}) {
+      ModelBuilder b(opset);
+      b.input("x", {-1, 2, 3, 3});
+      b.init("w", {3, 2, 2, 2}, randv(24, rng));
+      b.node("Conv", {"x", "w"}, {"c"}, "conv");
+      std::string v = "c";
+      if (gap) {
+        b.node("GlobalAveragePool", {"c"}, {"p"}, "gap");
+        v = "p";
+      }
+      auto* sm = b.node("Softmax", {v}, {"y"}, "softmax");
+      ModelBuilder::attr(sm, "axis", int64_t(1));
+      b.output("y");
+      nn::Tensor x({1, 2, 3, 3}, randv(18, rng));
+      INFO("opset " << opset << " gap " << gap);
+      if (gap || opset < 13) {
+        auto net = compiler::compile(b.load(), opts(x));
+        REQUIRE((net.layers.back().desc.flags & CIMNET_F_SOFTMAX) != 0);
+      } else {
+        REQUIRE_THROWS_WITH(compiler::compile(b.load(), opts(x)), Catch::Contains("softmax") && Catch::Contains("per image"));
+      }
+    }
   }
 }

@@ -72,7 +72,8 @@ TEST_CASE("Corrupt IDX headers and truncated data name file and byte offset", "[
   write_gz(p, {0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7});
   CHECK_THROWS_WITH(read_idx(p), Contains(p) && Contains("byte offset 0") && Contains("magic"));
   write_gz(p, {0, 0, 0x0D, 0x01, 0, 0, 0, 1, 7});  // 0x0D = float
-  CHECK_THROWS_WITH(read_idx(p), Contains(p) && Contains("byte offset 2"));
+  // The element type is printed in hex: 0x0D, not "0x13" (its decimal value after "0x").
+  CHECK_THROWS_WITH(read_idx(p), Contains(p) && Contains("byte offset 2") && Contains("type 0x0D"));
   write_gz(p, {0, 0, 0x08, 0x03, 0, 0, 0, 2});  // header ends inside the second dim
   CHECK_THROWS_WITH(read_idx(p), Contains(p) && Contains("truncated at byte offset 8"));
   // Header promises 2x3x4 = 24 bytes, file carries 10: truncated at offset 16 + 10.

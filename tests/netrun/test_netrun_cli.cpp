@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <unistd.h>
 
 #include "platform/compiler/compiler.hpp"
 #include "platform/dataset/idx.hpp"
@@ -16,6 +17,7 @@
 #include "platform/onnx/evaluator.hpp"
 #include "platform/onnx/onnx_import.hpp"
 #include "platform/onnx/tensor_io.hpp"
+#include "tests/onnx/model_builder.hpp"
 
 using namespace cimvp;
 
@@ -23,12 +25,14 @@ using namespace cimvp;
 int sc_main(int, char**) { return 0; }
 
 namespace {
+// ctest runs test cases as parallel processes in one folder: one log per process.
+std::string log_name() { return "cli_out_" + std::to_string(getpid()) + ".txt"; }
 int run(const std::string& args) {
-  int rc = std::system((std::string(CIMVP_BIN) + " " + args + " > cli_out.txt 2>&1").c_str());
+  int rc = std::system((std::string(CIMVP_BIN) + " " + args + " > " + log_name() + " 2>&1").c_str());
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 std::string output() {
-  std::ifstream f("cli_out.txt");
+  std::ifstream f(log_name());
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
@@ -71,6 +75,44 @@ TEST_CASE("cimvp infer rejects an input of the wrong shape with exit 2", "[netru
   REQUIRE(run(std::string("infer --model ") + CIMVP_EXAMPLE_MODEL + " --input bad.npy --output y.npy --ideal") == 2);
   REQUIRE_THAT(output(), Catch::Contains("input"));
   REQUIRE(run("infer --model nonexistent.onnx --input bad.npy --output y.npy") == 2);
+}
+
+TEST_CASE("cimvp infer without --ideal: scales from --calibration, or a leakage warning", "[netrun][cli]") {
+  // A model whose input is not 1x28x28 images: no Fashion-MNIST calibration applies.
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> nd(0.f, 0.5f);
+  std::vector<float> w(8 * 3);
+  for (auto& v : w) v = nd(rng);
+  nn::test::ModelBuilder b(13);
+  b.input("x", {-1, 8});
+  b.init("w", {8, 3}, w);
+  b.node("MatMul", {"x", "w"}, {"y"}, "fc");
+  b.output("y");
+  {
+    std::ofstream f("mlp8.onnx", std::ios::binary);
+    f << b.bytes();
+  }
+  nn::Tensor x({4, 8}), cal({16, 8});
+  for (auto& v : x.data) v = nd(rng);
+  for (auto& v : cal.data) v = nd(rng);
+  nn::write_npy("mlp8_x.npy", x);
+  nn::write_npy("mlp8_cal.npy", cal);
+  // Without --calibration the scales come from the input itself: a warning says so.
+  REQUIRE(run("infer --model mlp8.onnx --input mlp8_x.npy --output mlp8_y.npy --compare") == 0);
+  std::string out = output();
+  REQUIRE_THAT(out, Catch::Contains("warning") && Catch::Contains("mlp8_x.npy") && Catch::Contains("leakage") &&
+                        Catch::Contains("--calibration"));
+  REQUIRE_THAT(out, Catch::Contains("max relative error against the reference evaluator"));
+  // With training inputs: no warning, and it says where the scales came from.
+  REQUIRE(run("infer --model mlp8.onnx --input mlp8_x.npy --output mlp8_y.npy --calibration mlp8_cal.npy") == 0);
+  out = output();
+  REQUIRE_THAT(out, !Catch::Contains("leakage") && Catch::Contains("scales from calibration file mlp8_cal.npy"));
+  // Calibration data of the wrong shape: exit 2 naming the model and the file.
+  nn::write_npy("mlp8_bad.npy", nn::Tensor({5, 7}));
+  REQUIRE(run("infer --model mlp8.onnx --input mlp8_x.npy --output mlp8_y.npy --calibration mlp8_bad.npy") == 2);
+  REQUIRE_THAT(output(), Catch::Contains("mlp8.onnx") && Catch::Contains("mlp8_bad.npy") && Catch::Contains("[5,7]"));
+  // --ideal takes its scales from the input by design; --calibration is a usage error there.
+  REQUIRE(run("infer --model mlp8.onnx --input mlp8_x.npy --output mlp8_y.npy --ideal --calibration mlp8_cal.npy") == 2);
 }
 
 TEST_CASE("cimvp compile writes a network image of the example network", "[netrun][cli]") {

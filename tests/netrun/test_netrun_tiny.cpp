@@ -4,7 +4,12 @@
 // One SoC per process (SystemC elaborates once).
 #include "tests/support/sc_test_main.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <random>
 
 #include "platform/netrun/netrun.hpp"
@@ -54,6 +59,36 @@ TEST_CASE("tiny conv network runs on the chip in ideal mode and matches the refe
   nn::Tensor x({n, 2, 8, 8}, rv(n * 128));
   nn::Tensor ref = nn::evaluate(g, x);
   auto sc = config::load_scenario(cimvp::config::kSelftestScenario);
+
+  // The firmware's CPU path in a forked child (SystemC elaborates once per process), for the
+  // comparison below; its outputs go to a file.
+  const std::string cpu_file = "netrun_tiny_cpu.bin";
+  std::remove(cpu_file.c_str());
+  std::fflush(nullptr);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int rc = 3;
+    try {
+      netrun::InferOptions io;
+      io.ideal = true;
+      io.cpu_datapath = true;
+      netrun::InferReport rep;
+      nn::Tensor yc = netrun::infer_tensor(g, x, sc, io, &rep);
+      std::ofstream f(cpu_file, std::ios::binary);
+      f.write(reinterpret_cast<const char*>(yc.data.data()), static_cast<std::streamsize>(4 * yc.data.size()));
+      rc = f && rep.run.metrics.at("dma_descriptors") == 0 && rep.run.metrics.at("dpu_ops") == 0 ? 0 : 4;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cpu path run threw: %s\n", e.what());
+    }
+    std::fflush(nullptr);
+    _exit(rc);
+  }
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
   RunResult r;
   nn::Tensor y = netrun::infer_tensor(g, x, sc, /*ideal=*/true, &r);
   REQUIRE(r.exit_status == 0);
@@ -74,6 +109,49 @@ TEST_CASE("tiny conv network runs on the chip in ideal mode and matches the refe
   }
   REQUIRE(r.metrics.at("images") == n);
   REQUIRE(r.sim_time_ns > 0);
+
+  // Every layer ran on the chip's PASSES path (float32 inputs, signed conv1/fc2 inputs, three
+  // 8-bit digits): DMA and DPU work in closed form from the layer descriptors of the same
+  // compilation. Per batch and layer: passes = signs x digits DMA chains of row_blocks
+  // descriptors, each moving images x positions x K codes; DPU ops: the digit split (signs x
+  // (2 x digits - 2)), row_blocks accumulations per pass, the second weight digit's op, the
+  // final op.
+  auto isc = sc;
+  netrun::make_ideal(isc);
+  auto opt = netrun::compile_options(isc);
+  opt.ideal = true;
+  opt.float_inputs = true;
+  opt.calibration = x;
+  opt.tiles_available = -1;
+  auto net = compiler::compile(g, opt);
+  const double batches = std::ceil(double(n) / net.header.batch);
+  double descs = 0, ops = 0, bytes = 0;
+  for (const auto& l : net.layers) {
+    const auto& d = l.desc;
+    const double signs = (d.flags & CIMNET_F_SIGNED_INPUT) ? 2 : 1, passes = signs * d.digits;
+    REQUIRE(d.digits == 3);
+    REQUIRE(d.wdigits == 2);
+    descs += batches * passes * d.row_blocks;
+    bytes += passes * n * d.mm_h * d.mm_w * d.k;
+    ops += batches * (signs * (2 * d.digits - 2) + passes * d.row_blocks + 1 + 1);
+  }
+  REQUIRE((net.layers[0].desc.flags & CIMNET_F_SIGNED_INPUT) != 0);
+  REQUIRE((net.layers[1].desc.flags & CIMNET_F_SIGNED_INPUT) == 0);  // after ReLU + pooling
+  REQUIRE((net.layers[2].desc.flags & CIMNET_F_SIGNED_INPUT) != 0);
+  CHECK(r.metrics.at("dma_descriptors") == descs);
+  CHECK(r.metrics.at("dma_bytes") == bytes);
+  CHECK(r.metrics.at("dpu_ops") == ops);
+
+  // The chip path and the firmware's CPU path agree (the digit split in float32 on the DPU
+  // vs double on the CPU may move a 24-bit code by one).
+  std::ifstream f(cpu_file, std::ios::binary);
+  std::vector<float> yc(y.data.size());
+  f.read(reinterpret_cast<char*>(yc.data()), static_cast<std::streamsize>(4 * yc.size()));
+  REQUIRE(f);
+  double max_d = 0;
+  for (std::size_t i = 0; i < yc.size(); ++i) max_d = std::max(max_d, std::fabs(double(yc[i]) - y.data[i]));
+  INFO("chip vs CPU path: max diff " << max_d << " of max |ref| " << max_ref);
+  CHECK(max_d <= 1e-5 * max_ref);
 }
 
 CIMVP_SC_TEST_MAIN

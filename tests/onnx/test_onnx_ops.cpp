@@ -96,6 +96,21 @@ TEST_CASE("Conv: auto_pad SAME_UPPER, SAME_LOWER, VALID", "[onnx][conv]") {
   REQUIRE_THROWS_WITH(run("SAME"), Catch::Contains("n0") && Catch::Contains("auto_pad"));
 }
 
+TEST_CASE("Conv: auto_pad SAME_UPPER / SAME_LOWER with stride 2", "[onnx][conv]") {
+  auto run = [&](const std::string& ap) {
+    return run1(13, "Conv", x3x3, {"w"}, [&](ModelBuilder& b, onnx::NodeProto* n) {
+      b.init("w", {1, 1, 2, 2}, {1, 1, 1, 1});
+      ModelBuilder::attr(n, "auto_pad", ap);
+      ModelBuilder::attr(n, "strides", std::vector<int64_t>{2, 2});
+    });
+  };
+  // out = ceil(3 / 2) = 2, total pad = (2 - 1) * 2 + 2 - 3 = 1 per axis. SAME_UPPER: windows
+  // at rows/cols {0, 2}, the pad after: [1+2+4+5, 3+6; 7+8, 9].
+  check(run("SAME_UPPER"), {1, 1, 2, 2}, {12, 9, 15, 9});
+  // SAME_LOWER: the pad before, windows at {-1, 1}: [1, 2+3; 4+7, 5+6+8+9].
+  check(run("SAME_LOWER"), {1, 1, 2, 2}, {1, 5, 11, 28});
+}
+
 TEST_CASE("Conv: channels, 1-D, batch, group rejected", "[onnx][conv]") {
   // 2 input channels (all 1, all 2) x 1x1 kernels -> out0 = 3*1+4*2, out1 = -1*1+0.5*2.
   Tensor x({2, 2, 2, 2}, {1, 1, 1, 1, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1, 1});
@@ -305,6 +320,25 @@ TEST_CASE("AveragePool: count_include_pad, ceil_mode, GlobalAveragePool", "[onnx
                         ModelBuilder::attr(n, "count_include_pad", int64_t{1});
                       }, 6),
                       Catch::Contains("'count_include_pad'"));
+  // auto_pad on 1..9, 2x2 windows. SAME_UPPER (stride 1): pad after; the edge windows average
+  // their real elements, or with count_include_pad all 4 taps (the auto pads count as padding).
+  auto same = [&](const std::string& mode, int64_t include, int64_t stride = 1) {
+    return ap(x3x3, [&](onnx::NodeProto* n) {
+      ModelBuilder::attr(n, "kernel_shape", std::vector<int64_t>{2, 2});
+      ModelBuilder::attr(n, "auto_pad", mode);
+      ModelBuilder::attr(n, "strides", std::vector<int64_t>{stride, stride});
+      ModelBuilder::attr(n, "count_include_pad", include);
+    });
+  };
+  check(same("SAME_UPPER", 0), {1, 1, 3, 3}, {3, 4, 4.5f, 6, 7, 7.5f, 7.5f, 8.5f, 9});
+  check(same("SAME_UPPER", 1), {1, 1, 3, 3}, {3, 4, 2.25f, 6, 7, 3.75f, 3.75f, 4.25f, 2.25f});
+  // SAME_LOWER: pad before.
+  check(same("SAME_LOWER", 0), {1, 1, 3, 3}, {1, 1.5f, 2.5f, 2.5f, 3, 4, 5.5f, 6, 7});
+  check(same("SAME_LOWER", 1), {1, 1, 3, 3}, {0.25f, 0.75f, 1.25f, 1.25f, 3, 4, 2.75f, 6, 7});
+  check(same("VALID", 0), {1, 1, 2, 2}, {3, 4, 6, 7});
+  // Stride 2, SAME_UPPER: out 2x2, one pad after: [1,2,4,5], [3,6], [7,8], [9].
+  check(same("SAME_UPPER", 0, 2), {1, 1, 2, 2}, {3, 4.5f, 7.5f, 9});
+  check(same("SAME_UPPER", 1, 2), {1, 1, 2, 2}, {3, 2.25f, 3.75f, 2.25f});
   check(run1(13, "GlobalAveragePool", Tensor({1, 2, 2, 2}, {1, 2, 3, 4, 10, 10, 10, 30}), {},
              [](ModelBuilder&, onnx::NodeProto*) {}),
         {1, 2, 1, 1}, {2.5f, 15});
@@ -401,6 +435,20 @@ TEST_CASE("Softmax axis semantics differ before and after opset 13", "[onnx][sof
   check(sm(6, 2), {1, 2, 2}, {0.25f, 0.75f, 0.5f, 0.5f});
   check(sm(11, -1), {1, 2, 2}, {0.25f, 0.75f, 0.5f, 0.5f});
   REQUIRE_THROWS_WITH(sm(13, 3), Catch::Contains("'n0'") && Catch::Contains("'axis'"));
+  // Negative axis -2 at opset 13 = axis 1.
+  check(sm(13, -2), {1, 2, 2}, {1.0f / 3, 0.6f, 2.0f / 3, 0.4f});
+  // axis 0 normalises across the batch: a batch of one gives all ones (opset 13), and at
+  // opset 11 one row of all 4 values.
+  check(sm(13, 0), {1, 2, 2}, {1, 1, 1, 1});
+  check(sm(11, 0), {1, 2, 2}, {0.125f, 0.375f, 0.25f, 0.25f});
+  // 4-D [1, 2, 1, 2], axis 1 (channels) at opset 13: per position over the 2 channels:
+  // position 0: exp(0), exp(ln2) -> 1/3, 2/3; position 1: exp(ln3), exp(ln2) -> 0.6, 0.4.
+  Tensor x4({1, 2, 1, 2}, {0, std::log(3.0f), std::log(2.0f), std::log(2.0f)});
+  check(run1(13, "Softmax", x4, {}, [](ModelBuilder&, onnx::NodeProto* n) { ModelBuilder::attr(n, "axis", int64_t{1}); }),
+        {1, 2, 1, 2}, {1.0f / 3, 0.6f, 2.0f / 3, 0.4f});
+  // The same at opset 9 (axis 1 flattens C*H*W = 4 into one row).
+  check(run1(9, "Softmax", x4, {}, [](ModelBuilder&, onnx::NodeProto* n) { ModelBuilder::attr(n, "axis", int64_t{1}); }),
+        {1, 2, 1, 2}, {0.125f, 0.375f, 0.25f, 0.25f});
 }
 
 TEST_CASE("Shape inference with dynamic batch", "[onnx][shape]") {

@@ -67,10 +67,18 @@ static uint32_t g_errs[INFER_MAX_LAYER_TILES];
 static uint8_t g_pool[INFER_POOL_BYTES] __attribute__((aligned(64)));
 static uint32_t g_pool_used;
 /* Chip data path (docs/network.md): layer l runs with DMA im2col + DPU post-processing when
- * g_chip[l]; its input is then uint8 codes CHW (layer 0: the job's pixels in host memory). */
+ * g_chip[l] != INFER_PATH_CPU; its input is then uint8 codes CHW (CODES) or float32 CHW split
+ * into digit planes by the DPU (PASSES); layer 0 reads the job's inputs in host memory. */
 static dma_t g_dma;
 static dpu_t g_dpu;
+/* Path of each layer (choose_paths): */
+#define INFER_PATH_CPU 0u    /* im2col and post-processing on the CPU */
+#define INFER_PATH_CODES 1u  /* input: uint8 codes of one unsigned digit (the previous layer's DPU output or the pixels) */
+#define INFER_PATH_PASSES 2u /* input: float32 (layer 0: the job's inputs); the DPU splits it into digit planes */
 static uint8_t g_chip[INFER_MAX_LAYERS];
+/* The job's input format, for a layer 0 on the PASSES path (the DPU reads the inputs). */
+static uint32_t g_in_u8;
+static float g_in_scale;
 /* Per-layer and per-phase time/energy from the PMU (drivers/pmu.h meter, docs/energy.md
  * "Per-layer figures"): layers accumulate over every inference batch; phases telescope. */
 static pmu_meter_t g_meter;
@@ -163,8 +171,25 @@ static int run_layer(uint32_t li, uint32_t sram, uint32_t nb, const float *x, fl
     float *part = (float *)pool_alloc(4u * L->row_blocks * nvec * N);
     float *acc = (float *)pool_alloc(4u * nvec * N);
     float *dpu = (float *)pool_alloc(8u * N);
-    float *chw = (float *)pool_alloc(4u * nb * N * P);
+    /* Output channels: N / wdigits (ideal mode's second weight digit in columns NC..N-1). */
+    const uint32_t NC = L->out_c;
+    const float lo = L->wdigits == 2u ? L->lo_gain : 0.0f;
+    float *chw = (float *)pool_alloc(4u * nb * NC * P);
+    float *res = (L->flags & CIMNET_F_RESIDUAL) ? (float *)pool_alloc(4u * nb * NC * P) : NULL;
     if (!q || !codes || !part || !acc || !dpu || !chw || ntl > INFER_MAX_LAYER_TILES) return CIMNET_EXIT_SCRATCH;
+    if (L->flags & CIMNET_F_RESIDUAL) { /* the earlier layer's output, as it left it in SRAM */
+        if (!res) return CIMNET_EXIT_SCRATCH;
+        const cimnet_layer_t *S = &g_layers[L->res_layer - 1u];
+        const uint32_t cnt = nb * NC * P;
+        if (L->res_layer < g_hdr.n_layers && g_chip[L->res_layer] == INFER_PATH_CODES) { /* uint8 codes */
+            uint8_t *c8 = (uint8_t *)chw;
+            hal_read_block(sram + S->sram_out, c8, cnt);
+            for (uint32_t i = 0; i < cnt; i++) res[i] = (float)c8[i] * S->out_scale;
+        } else {
+            hal_read_block(sram + S->sram_out, res, 4u * cnt);
+        }
+        hal_cpu_cycles(cnt);
+    }
     hal_read_block(image_base + L->dpu_off, dpu, 8u * N);
     for (uint32_t i = 0; i < nvec * N; i++) acc[i] = 0.0f;
 
@@ -230,22 +255,26 @@ static int run_layer(uint32_t li, uint32_t sram, uint32_t nb, const float *x, fl
         }
     }
 
-    /* Post-processing: scale, bias, ReLU into CHW; then pooling (or a copy). */
+    /* Post-processing: (second weight digit,) scale, bias, residual, ReLU into CHW; then
+     * pooling (or a copy). */
     const float *scale = dpu, *bias = dpu + N;
     for (uint32_t b = 0; b < nb; b++)
         for (uint32_t p = 0; p < P; p++)
-            for (uint32_t j = 0; j < N; j++) {
-                float v = acc[((size_t)b * P + p) * N + j] * scale[j] + bias[j];
+            for (uint32_t j = 0; j < NC; j++) {
+                const float *a = acc + ((size_t)b * P + p) * N;
+                const float aj = lo != 0.0f ? a[j] + a[NC + j] * lo : a[j];
+                float v = aj * scale[j] + bias[j];
+                if (res) v += res[((size_t)b * NC + j) * P + p];
                 if ((L->flags & CIMNET_F_RELU) && v < 0.0f) v = 0.0f;
-                chw[((size_t)b * N + j) * P + p] = v;
+                chw[((size_t)b * NC + j) * P + p] = v;
             }
     hal_cpu_cycles(CYC_DPU_PER_ELEM * nvec * N);
     const uint32_t out_sz = L->out_c * L->out_h * L->out_w;
     if (L->flags & (CIMNET_F_POOL_MAX | CIMNET_F_POOL_AVG)) {
         const int is_max = (L->flags & CIMNET_F_POOL_MAX) != 0;
         for (uint32_t b = 0; b < nb; b++)
-            for (uint32_t j = 0; j < N; j++) {
-                const float *src = chw + ((size_t)b * N + j) * P;
+            for (uint32_t j = 0; j < NC; j++) {
+                const float *src = chw + ((size_t)b * NC + j) * P;
                 float *dst = out + (size_t)b * out_sz + (size_t)j * L->out_h * L->out_w;
                 for (uint32_t oy = 0; oy < L->out_h; oy++)
                     for (uint32_t ox = 0; ox < L->out_w; ox++) {
@@ -291,25 +320,48 @@ static int run_layer(uint32_t li, uint32_t sram, uint32_t nb, const float *x, fl
  * scratch (docs/network-image.md). */
 static uint32_t argmax_addr(uint32_t sram) { return sram + g_hdr.sram_desc + g_hdr.sram_desc_bytes - 4u * g_hdr.batch; }
 
-/* Decides per layer which path runs it. The blocks handle one unsigned code digit of at most
- * 8 bits; ideal mode's multi-digit inputs and signed inputs stay on the CPU. Layer 0 reads the
- * job's uint8 pixels directly when they are its codes (x_scale == in_scale). */
+/* DPU ops that split layer L's input into digit planes (per sign: 1 for one digit, else
+ * 2 x digits - 2; see split_planes). */
+static uint32_t split_ops(const cimnet_layer_t *L)
+{
+    const uint32_t nsign = (L->flags & CIMNET_F_SIGNED_INPUT) ? 2u : 1u;
+    return nsign * (L->digits == 1u ? 1u : 2u * L->digits - 2u);
+}
+
+/* Decides per layer which path runs it (docs/network.md). Both chip paths need the DMA and
+ * the DPU, input digits of 1..8 bits (uint8 codes), a code width of at most 24 bits (the DPU
+ * splits the input into digits in float32, exact to 2^24), at most INFER_MAX_LAYER_TILES tiles
+ * and the descriptor scratch of the image. CODES: one unsigned digit, the codes arrive ready
+ * (layer 0: the job's uint8 pixels are the codes, x_scale == in_scale; later layers: the
+ * previous layer's output requantised). PASSES: everything else (several digits, signed
+ * inputs, float32 inputs) when the image has the multi-pass buffers. */
 static void choose_paths(const cimnet_job_t *job, uint32_t batch)
 {
     const int blocks = !(job->job_flags & CIMNET_JOB_F_CPU_DATAPATH) && dma_open(0, &g_dma) == 0 &&
                        dpu_open(0, &g_dpu) == 0;
     const uint32_t bits = g_hdr.input_bits;
+    g_in_u8 = job->input_format == CIMNET_IN_U8;
+    g_in_scale = job->in_scale;
     for (uint32_t l = 0; l < g_hdr.n_layers; l++) {
         const cimnet_layer_t *L = &g_layers[l];
-        const uint32_t ntl = L->row_blocks * L->col_blocks;
-        int ok = blocks && bits >= 1u && bits <= 8u && L->digits == 1u && !(L->flags & CIMNET_F_SIGNED_INPUT) &&
-                 L->q_max == (1u << bits) - 1u && ntl <= INFER_MAX_LAYER_TILES && batch <= g_hdr.batch &&
-                 L->row_blocks * (DMA_DESC_BYTES + DPU_OP_BYTES) + 4u * g_hdr.batch <= g_hdr.sram_desc_bytes;
+        const uint32_t ntl = L->row_blocks * L->col_blocks, R = L->row_blocks;
+        const uint32_t in_sz = L->in_c * L->in_h * L->in_w, P = L->mm_h * L->mm_w;
+        const uint32_t nsign = (L->flags & CIMNET_F_SIGNED_INPUT) ? 2u : 1u, passes = nsign * L->digits;
+        int ok = blocks && bits >= 1u && bits <= 8u && L->digits >= 1u && L->digits * bits <= 24u &&
+                 ntl <= INFER_MAX_LAYER_TILES && batch <= g_hdr.batch;
+        const uint32_t fin = R + (L->wdigits == 2u ? 1u : 0u); /* the final chain's ops at most */
+        int codes = ok && L->digits == 1u && nsign == 1u && L->q_max == (1u << bits) - 1u &&
+                    R * DMA_DESC_BYTES + fin * DPU_OP_BYTES + 4u * g_hdr.batch <= g_hdr.sram_desc_bytes;
         if (l == 0) {
             const float d = L->x_scale - job->in_scale;
-            ok = ok && job->input_format == CIMNET_IN_U8 && (d < 0 ? -d : d) <= 1e-6f * L->x_scale;
+            codes = codes && g_in_u8 && (d < 0 ? -d : d) <= 1e-6f * L->x_scale;
         }
-        g_chip[l] = (uint8_t)ok;
+        const uint32_t ext = split_ops(L), nops = ext > fin ? ext : fin;
+        const int passes_ok = ok && g_hdr.sram_planes_bytes >= passes * g_hdr.batch * in_sz &&
+                              (passes == 1u || g_hdr.sram_sum_bytes >= 4u * g_hdr.batch * P * L->n) &&
+                              (L->digits < 3u || g_hdr.sram_tmp_bytes >= 4u * g_hdr.batch * in_sz) &&
+                              R * DMA_DESC_BYTES + nops * DPU_OP_BYTES + 128u + 4u * g_hdr.batch <= g_hdr.sram_desc_bytes;
+        g_chip[l] = (uint8_t)(codes ? INFER_PATH_CODES : passes_ok ? INFER_PATH_PASSES : INFER_PATH_CPU);
     }
 }
 
@@ -321,6 +373,7 @@ static int run_tiles(uint32_t li, uint32_t sram, uint32_t nvec)
     const uint32_t K = L->k, N = L->n, rows = g_hdr.rows, ntl = L->row_blocks * L->col_blocks;
     const tile_t **tl = g_tl;
     uint32_t *errs = g_errs;
+    if (ntl == 0u || ntl > INFER_MAX_LAYER_TILES) return CIMNET_EXIT_BAD_IMAGE;
     for (uint32_t t = 0; t < ntl; t++) {
         const uint32_t rb = t / L->col_blocks, cb = t % L->col_blocks;
         const uint32_t r0 = rb * rows, kb = (K - r0 < rows) ? K - r0 : rows, c0 = cb * L->block_cols;
@@ -347,68 +400,209 @@ static int run_tiles(uint32_t li, uint32_t sram, uint32_t nvec)
     return 0;
 }
 
-/* One layer on the chip path for nb images whose uint8 CHW codes are at in_addr (bus
- * address). Output at sram_out: uint8 codes of the next layer when it runs on the chip path
- * too, else float32 CHW; the last layer also leaves its classes at argmax_addr(). */
-static int run_layer_chip(uint32_t li, uint32_t sram, uint32_t nb, uint32_t in_addr, uint32_t image_base)
+/* DMA: one descriptor per row block builds its code vectors from the uint8 CHW codes of nb
+ * images at src (in_c*in_h*in_w bytes apart) into sram_codes (vector v of block rb at
+ * rb*rows*nvec + v*kb). One chain, one start, one IRQ. */
+static int dma_codes(uint32_t li, uint32_t sram, uint32_t nb, uint32_t src, dma_desc_t *dd)
 {
     const cimnet_layer_t *L = &g_layers[li];
-    const uint32_t K = L->k, N = L->n, P = L->mm_h * L->mm_w, nvec = nb * P, rows = g_hdr.rows;
+    const uint32_t K = L->k, P = L->mm_h * L->mm_w, nvec = nb * P, rows = g_hdr.rows;
     const uint32_t in_sz = L->in_c * L->in_h * L->in_w, R = L->row_blocks;
-    const uint32_t desc_at = sram + g_hdr.sram_desc, ops_at = desc_at + R * DMA_DESC_BYTES;
-    const uint32_t mark = g_pool_used;
-    dma_desc_t *dd = (dma_desc_t *)pool_alloc(R * (uint32_t)sizeof(dma_desc_t));
-    dpu_op_t *ops = (dpu_op_t *)pool_alloc(R * (uint32_t)sizeof(dpu_op_t));
-    if (!dd || !ops) return CIMNET_EXIT_SCRATCH;
-
-    /* 1. DMA: one descriptor per row block builds its code vectors (vector v at r0*nvec + v*kb). */
     for (uint32_t rb = 0; rb < R; rb++) {
         const uint32_t r0 = rb * rows, kb = (K - r0 < rows) ? K - r0 : rows;
         const uint32_t dst = sram + L->sram_codes + r0 * nvec;
         if (L->op == CIMNET_OP_CONV) {
             dma_im2col_t g = {L->in_c, L->in_h,  L->in_w,  L->kh,    L->kw,    L->stride_h, L->stride_w, L->dil_h,
                               L->dil_w, L->pad_t, L->pad_l, L->pad_b, L->pad_r, 0u,          r0,          kb};
-            dma_desc_im2col(&dd[rb], in_addr, dst, nb, in_sz, kb, &g);
+            dma_desc_im2col(&dd[rb], src, dst, nb, in_sz, kb, &g);
         } else { /* FC: columns r0..r0+kb of each image's flattened codes */
-            dma_desc_copy3d(&dd[rb], in_addr + r0, dst, 1u, kb, nb, 1u, in_sz, 0u, kb, 0u);
+            dma_desc_copy3d(&dd[rb], src + r0, dst, 1u, kb, nb, 1u, in_sz, 0u, kb, 0u);
         }
     }
     hal_cpu_cycles(CYC_PER_DESCRIPTOR * R);
-    uint32_t err = dma_run(&g_dma, desc_at, dd, R);
+    const uint32_t err = dma_run(&g_dma, sram + g_hdr.sram_desc, dd, R);
     if (err) {
         fw_printf("infer: layer %u DMA error %u\n", li, err);
-        g_pool_used = mark;
         return CIMNET_EXIT_TILE_ERROR;
     }
+    return 0;
+}
 
-    /* 2. Tiles. */
-    int rc = run_tiles(li, sram, nvec);
-    if (rc) {
-        g_pool_used = mark;
-        return rc;
+/* The layer's output format: uint8 codes when the next layer runs the CODES path. */
+static int out_is_codes(uint32_t li) { return li + 1u < g_hdr.n_layers && g_chip[li + 1u] == INFER_PATH_CODES; }
+
+/* Digit plane p (sign-major: p = sign * digits + digit) of a PASSES layer. */
+static uint32_t plane_addr(uint32_t sram, const cimnet_layer_t *L, uint32_t p)
+{
+    return sram + g_hdr.sram_planes + p * g_hdr.batch * (L->in_c * L->in_h * L->in_w);
+}
+
+/* The DPU splits nb inputs at src (float32, or the job's uint8 pixels for layer 0) into
+ * uint8 digit planes: with u = sign * x / x_scale (in codes) and W_j = 2^(bits*j), the
+ * digits of q = round(u) clamped to [0, q_max] are
+ *   d_top = floor((u + 1/2) / W_top)  as round((u + 1/2 - W_top/2) / W_top), clamped to a digit,
+ *   t = u - W_top * d_top, then the same for the next digit of t, ..., d_0 = round(t).
+ * Each step is one op: input x gain (bias table of one float: the op treats an image as
+ * 1 x 1 x in_sz), residual = the digit just made x -W_j, output uint8 codes or the float32
+ * remainder t (sram_tmp, in place). A negative u gives all-zero digits, one above q_max all
+ * 2^bits - 1. Float32 keeps this exact to 2^24 (choose_paths limits digits x bits to 24). */
+static int split_planes(uint32_t li, uint32_t sram, uint32_t nb, uint32_t src, int src_u8, float src_scale,
+                        dpu_op_t *ops, uint32_t ops_at)
+{
+    const cimnet_layer_t *L = &g_layers[li];
+    const uint32_t in_sz = L->in_c * L->in_h * L->in_w, D = L->digits, bits = g_hdr.input_bits;
+    const uint32_t nsign = (L->flags & CIMNET_F_SIGNED_INPUT) ? 2u : 1u;
+    const uint32_t fin = L->row_blocks + (L->wdigits == 2u ? 1u : 0u);
+    const uint32_t consts = ops_at + (split_ops(L) > fin ? split_ops(L) : fin) * DPU_OP_BYTES;
+    const uint32_t tmp = sram + g_hdr.sram_tmp, esize = src_u8 ? 1u : 4u;
+    float c[32];
+    for (uint32_t j = 0; j < D && j < 32u; j++) c[j] = 0.5f - 0.5f * (float)(1u << (bits * j));
+    hal_write_block(consts, c, 4u * (D < 32u ? D : 32u));
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < nsign; s++) {
+        const float gain = (s ? -src_scale : src_scale) / L->x_scale;
+        const uint32_t p0 = s * D;
+        dpu_op_t *op = &ops[n++];
+        dpu_op_init(op, nb, 1u, 1u, in_sz);
+        dpu_in_chw(op, src, esize);
+        op->in_gain = gain;
+        if (D == 1u) { /* q = round(u) */
+            dpu_out_chw(op, plane_addr(sram, L, p0), bits, 1.0f);
+            continue;
+        }
+        const float Wt = (float)(1u << (bits * (D - 1u)));
+        op->bias_addr = consts + 4u * (D - 1u);
+        dpu_out_chw(op, plane_addr(sram, L, p0 + D - 1u), bits, Wt);
+        /* remainder of the top digit: straight to d_0 for two digits, else to sram_tmp */
+        op = &ops[n++];
+        dpu_op_init(op, nb, 1u, 1u, in_sz);
+        dpu_in_chw(op, src, esize);
+        op->in_gain = gain;
+        dpu_res_chw(op, plane_addr(sram, L, p0 + D - 1u), 1u, -Wt);
+        if (D == 2u) {
+            dpu_out_chw(op, plane_addr(sram, L, p0), bits, 1.0f);
+            continue;
+        }
+        dpu_out_chw(op, tmp, 0u, 1.0f);
+        for (uint32_t j = D - 2u; j >= 1u; j--) {
+            const float W = (float)(1u << (bits * j));
+            op = &ops[n++];
+            dpu_op_init(op, nb, 1u, 1u, in_sz);
+            dpu_in_chw(op, tmp, 4u);
+            op->bias_addr = consts + 4u * j;
+            dpu_out_chw(op, plane_addr(sram, L, p0 + j), bits, W);
+            op = &ops[n++];
+            dpu_op_init(op, nb, 1u, 1u, in_sz);
+            dpu_in_chw(op, tmp, 4u);
+            dpu_res_chw(op, plane_addr(sram, L, p0 + j), 1u, -W);
+            if (j == 1u)
+                dpu_out_chw(op, plane_addr(sram, L, p0), bits, 1.0f);
+            else
+                dpu_out_chw(op, tmp, 0u, 1.0f);
+        }
+    }
+    hal_cpu_cycles(CYC_PER_DESCRIPTOR * n);
+    const uint32_t err = dpu_run(&g_dpu, ops_at, ops, n);
+    if (err) {
+        fw_printf("infer: layer %u DPU error %u (digit split)\n", li, err);
+        return CIMNET_EXIT_TILE_ERROR;
+    }
+    return 0;
+}
+
+/* One layer on a chip path for nb images. CODES: uint8 CHW codes at in_addr (bus address;
+ * layer 0: the pixels in host memory). PASSES: float32 CHW at in_addr (layer 0: the job's
+ * inputs in host memory, float32 or uint8 pixels), split into digit planes by the DPU first.
+ * Per pass (sign x digit): DMA im2col of the pass's codes, the tiles; with several passes the
+ * DPU adds each pass's row blocks x digit weight (+-2^(bits*digit)) into sram_sum. Then one
+ * DPU op: scale/bias, the residual, ReLU, pooling, output to sram_out (uint8 codes of the next
+ * layer when it runs the CODES path, else float32 CHW); the last layer also leaves its
+ * classes at argmax_addr(). */
+static int layer_chip(uint32_t li, uint32_t sram, uint32_t nb, uint32_t in_addr, uint32_t image_base,
+                      dma_desc_t *dd, dpu_op_t *ops)
+{
+    const cimnet_layer_t *L = &g_layers[li];
+    const uint32_t N = L->n, P = L->mm_h * L->mm_w, nvec = nb * P, R = L->row_blocks;
+    const uint32_t desc_at = sram + g_hdr.sram_desc, ops_at = desc_at + R * DMA_DESC_BYTES;
+    const int split = g_chip[li] == INFER_PATH_PASSES;
+    const uint32_t nsign = (L->flags & CIMNET_F_SIGNED_INPUT) ? 2u : 1u;
+    const uint32_t passes = split ? nsign * L->digits : 1u, bits = g_hdr.input_bits;
+    int rc;
+    uint32_t err;
+    if (split) {
+        const int u8 = li == 0u && g_in_u8;
+        rc = split_planes(li, sram, nb, in_addr, u8, u8 ? g_in_scale : 1.0f, ops, ops_at);
+        if (rc) return rc;
     }
 
-    /* 3. DPU: row blocks 1.. added into block 0 in place (position-major, as the tiles wrote
-     * them), then scale/bias/ReLU/pool from block 0 into CHW output, requantised or float. */
-    const uint32_t acc0 = sram + L->sram_acc, blk = 4u * nvec * N;
-    uint32_t n_ops = 0;
-    for (uint32_t rb = 1; rb < R; rb++) {
+    const uint32_t acc0 = sram + L->sram_acc, blk = 4u * nvec * N, sum = sram + g_hdr.sram_sum;
+    for (uint32_t p = 0; p < passes; p++) {
+        /* 1. DMA: the pass's codes -> code vectors; 2. tiles. */
+        rc = dma_codes(li, sram, nb, split ? plane_addr(sram, L, p) : in_addr, dd);
+        if (rc) return rc;
+        rc = run_tiles(li, sram, nvec);
+        if (rc) return rc;
+        if (passes == 1u) break;
+        /* 3a. DPU: sum += (+-1) x 2^(bits*digit) x each row block (position-major, as the tiles
+         * wrote them); the first op of the first pass starts the sum. */
+        const uint32_t s = p / L->digits, d = p % L->digits;
+        const float w = (s ? -1.0f : 1.0f) * (float)(1u << (bits * d));
+        for (uint32_t rb = 0; rb < R; rb++) {
+            dpu_op_t *op = &ops[rb];
+            dpu_op_init(op, nb, N, L->mm_h, L->mm_w);
+            dpu_in_hwc(op, acc0 + rb * blk, 4u, 4u * N);
+            op->in_gain = w;
+            if (p > 0u || rb > 0u) dpu_res_hwc(op, sum, 4u, 4u * N, 1.0f);
+            dpu_out_hwc(op, sum, 0u, 1.0f, 4u * N);
+        }
+        hal_cpu_cycles(CYC_PER_DESCRIPTOR * R);
+        err = dpu_run(&g_dpu, ops_at, ops, R);
+        if (err) {
+            fw_printf("infer: layer %u DPU error %u (pass %u)\n", li, err, p);
+            return CIMNET_EXIT_TILE_ERROR;
+        }
+    }
+
+    /* 3b. DPU: one pass: row blocks 1.. added into block 0 in place; a second weight digit:
+     * columns NC.. x lo_gain added into columns 0..NC-1 in place; then scale/bias, residual,
+     * ReLU, pool from block 0 (or from the sum) into CHW output. */
+    const uint32_t NC = L->out_c;
+    uint32_t n_ops = 0, from = acc0;
+    if (passes == 1u) {
+        for (uint32_t rb = 1; rb < R; rb++) {
+            dpu_op_t *op = &ops[n_ops++];
+            dpu_op_init(op, nb, N, L->mm_h, L->mm_w);
+            dpu_in_hwc(op, acc0 + rb * blk, 4u, 4u * N);
+            dpu_res_hwc(op, acc0, 4u, 4u * N, 1.0f);
+            dpu_out_hwc(op, acc0, 0u, 1.0f, 4u * N);
+        }
+    } else {
+        from = sum;
+    }
+    if (L->wdigits == 2u) {
         dpu_op_t *op = &ops[n_ops++];
-        dpu_op_init(op, nb, N, L->mm_h, L->mm_w);
-        dpu_in_hwc(op, acc0 + rb * blk, 4u, 4u * N);
-        dpu_res_hwc(op, acc0, 4u, 4u * N, 1.0f);
-        dpu_out_hwc(op, acc0, 0u, 1.0f, 4u * N);
+        dpu_op_init(op, nb, NC, L->mm_h, L->mm_w);
+        dpu_in_hwc(op, from, 4u, 4u * N);
+        dpu_res_hwc(op, from + 4u * NC, 4u, 4u * N, L->lo_gain);
+        dpu_out_hwc(op, from, 0u, 1.0f, 4u * N);
     }
     dpu_op_t *op = &ops[n_ops++];
-    dpu_op_init(op, nb, N, L->mm_h, L->mm_w);
-    dpu_in_hwc(op, acc0, 4u, 4u * N);
+    dpu_op_init(op, nb, NC, L->mm_h, L->mm_w);
+    dpu_in_hwc(op, from, 4u, 4u * N);
     op->scale_addr = image_base + L->dpu_off;
     op->bias_addr = image_base + L->dpu_off + 4u * N;
+    if (L->flags & CIMNET_F_RESIDUAL) { /* the earlier layer's output, codes or float32 */
+        const cimnet_layer_t *S = &g_layers[L->res_layer - 1u];
+        if (out_is_codes(L->res_layer - 1u))
+            dpu_res_chw(op, sram + S->sram_out, 1u, S->out_scale);
+        else
+            dpu_res_chw(op, sram + S->sram_out, 4u, 1.0f);
+    }
     if (L->flags & CIMNET_F_RELU) op->flags |= DPU_OP_RELU;
     if (L->flags & (CIMNET_F_POOL_MAX | CIMNET_F_POOL_AVG))
         dpu_pool(op, (L->flags & CIMNET_F_POOL_MAX) != 0, L->pool_kh, L->pool_kw, L->pool_sh, L->pool_sw, L->pool_pt,
                  L->pool_pl, L->pool_pb, L->pool_pr, (L->flags & CIMNET_F_POOL_PAD_INCL) != 0, L->out_h, L->out_w);
-    const int codes_out = li + 1u < g_hdr.n_layers && g_chip[li + 1u];
+    const int codes_out = out_is_codes(li);
     dpu_out_chw(op, sram + L->sram_out, codes_out ? g_hdr.input_bits : 0u, codes_out ? L->out_scale : 1.0f);
     if (L->flags & CIMNET_F_LAST) {
         op->flags |= DPU_OP_ARGMAX;
@@ -416,12 +610,25 @@ static int run_layer_chip(uint32_t li, uint32_t sram, uint32_t nb, uint32_t in_a
     }
     hal_cpu_cycles(CYC_PER_DESCRIPTOR * n_ops);
     err = dpu_run(&g_dpu, ops_at, ops, n_ops);
-    g_pool_used = mark;
     if (err) {
         fw_printf("infer: layer %u DPU error %u\n", li, err);
         return CIMNET_EXIT_TILE_ERROR;
     }
     return 0;
+}
+
+static int run_layer_chip(uint32_t li, uint32_t sram, uint32_t nb, uint32_t in_addr, uint32_t image_base)
+{
+    const cimnet_layer_t *L = &g_layers[li];
+    const uint32_t R = L->row_blocks;
+    const uint32_t fin = R + (L->wdigits == 2u ? 1u : 0u); /* the final chain's ops at most */
+    const uint32_t nops = g_chip[li] == INFER_PATH_PASSES && split_ops(L) > fin ? split_ops(L) : fin;
+    const uint32_t mark = g_pool_used;
+    dma_desc_t *dd = (dma_desc_t *)pool_alloc(R * (uint32_t)sizeof(dma_desc_t));
+    dpu_op_t *ops = (dpu_op_t *)pool_alloc(nops * (uint32_t)sizeof(dpu_op_t));
+    const int rc = (dd && ops) ? layer_chip(li, sram, nb, in_addr, image_base, dd, ops) : CIMNET_EXIT_SCRATCH;
+    g_pool_used = mark;
+    return rc;
 }
 
 /* CPU-path output -> the next layer's uint8 codes: q = clamp(round(x / scale), 0, q_max),
@@ -489,7 +696,7 @@ static int infer_inputs(void *vctx, uint32_t input_off, uint32_t first0, uint32_
                 hal_read_block(sram + L->sram_in, xa, 4u * nb * lin);
                 rc = run_layer(l, sram, nb, xa, xb, image_base);
                 if (rc) return rc;
-                if (l + 1u < g_hdr.n_layers && g_chip[l + 1u]) { /* next layer takes codes */
+                if (l + 1u < g_hdr.n_layers && g_chip[l + 1u] == INFER_PATH_CODES) { /* next layer takes codes */
                     uint8_t *q = (uint8_t *)xa; /* input consumed; 4 x batch x max_act bytes hold nb x lout */
                     quantise_codes(xb, nb * lout, L->out_scale, L->out_q_max, q);
                     hal_write_block(sram + L->sram_out, q, nb * lout);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define CIMNET_MAGIC 0x54454E43u /* "CNET" read as little-endian uint32 */
-#define CIMNET_VERSION 2u
+#define CIMNET_VERSION 3u
 
 /* Layer operations. Every layer is one matrix product on crossbar tiles followed by DPU
  * post-operations; non-matrix ONNX operators are fused into the layer before them. */
@@ -31,6 +31,8 @@
 #define CIMNET_F_SIGNED_INPUT  (1u << 4) /* inputs may be negative: positive and negative parts run as two passes */
 #define CIMNET_F_SOFTMAX       (1u << 5) /* softmax over the outputs (last layer only) */
 #define CIMNET_F_LAST          (1u << 6) /* last layer: outputs are the network outputs */
+#define CIMNET_F_RESIDUAL      (1u << 7) /* adds layer res_layer-1's output after bias, before ReLU/pooling */
+#define CIMNET_F_RES_SOURCE    (1u << 8) /* a later layer adds this output: sram_out is its own buffer */
 
 /* Header flags. */
 #define CIMNET_HF_IDEAL (1u << 0) /* compiled for the ideal (float) data path: multi-digit inputs */
@@ -58,7 +60,16 @@ typedef struct {
     /* Descriptor scratch in SRAM (offset from the SRAM base, inside sram_bytes): the DMA
      * descriptor chain and DPU op chain of one layer and the DPU's argmax results. */
     uint32_t sram_desc, sram_desc_bytes;
-    uint32_t reserved[8];
+    /* Multi-pass layers (several input digits, or signed inputs; docs/network.md): the DPU
+     * splits a layer's input into uint8 digit planes (sign-major, `batch x in_c*in_h*in_w`
+     * bytes each) at sram_planes, the DMA im2col reads one plane per pass, the DPU adds each
+     * pass x digit weight into the float32 accumulator at sram_sum (batch x positions x n,
+     * position-major); sram_tmp holds the float32 remainders of the digit split. 0 bytes when
+     * no layer needs them. Offsets from the SRAM base, inside sram_bytes. */
+    uint32_t sram_planes, sram_planes_bytes;
+    uint32_t sram_sum, sram_sum_bytes;
+    uint32_t sram_tmp, sram_tmp_bytes;
+    uint32_t reserved[2];
 } cimnet_header_t; /* 128 bytes */
 
 typedef struct {
@@ -71,7 +82,7 @@ typedef struct {
     uint32_t kh, kw, stride_h, stride_w, dil_h, dil_w;
     uint32_t pad_t, pad_l, pad_b, pad_r;
     uint32_t mm_h, mm_w;     /* output positions of the product (FC: 1, 1) */
-    uint32_t k, n;           /* matrix rows (inputs per vector) and columns (outputs) */
+    uint32_t k, n;           /* matrix rows (inputs per vector) and columns (out_c x wdigits) */
     /* Input quantisation: q = round(x / x_scale) clamped to [0, q_max] (signed inputs: the
      * positive and negative parts separately); q is split into `digits` base-2^input_bits
      * digits, each run through the tiles as its own pass and recombined by the DPU. */
@@ -99,7 +110,15 @@ typedef struct {
      * instead of float32 (docs/network-image.md). */
     float out_scale;
     uint32_t out_q_max;
-    uint32_t reserved[4];
+    /* CIMNET_F_RESIDUAL: 1 + index of the earlier layer whose output (its sram_out, float32
+     * or uint8 codes as for its next layer) is added; 0 otherwise. */
+    uint32_t res_layer;
+    /* Weight digits: 1, or 2 (ideal mode): matrix column out_c + j holds the code of the
+     * rounding remainder of column j at lo_gain = 2^-16 of its scale, so n = 2 x out_c and the
+     * DPU adds column out_c + j x lo_gain to column j before scale[j]. */
+    uint32_t wdigits;
+    float lo_gain;
+    uint32_t reserved[1];
 } cimnet_layer_t; /* 192 bytes */
 
 typedef struct {
