@@ -22,13 +22,18 @@ typedef struct {
     uint32_t accumulate;           /* add into the outputs (partial sums) */
 } tile_batch_t;
 
+/* Opens tiles 0..n-1 in one walk over the discovery table; -1 when all are there, else the
+ * index of the first missing tile. */
+int tile_open_all(tile_t *tiles, uint32_t n);
+
 /* Programs the batch registers and starts the tile (returns at once). */
 void tile_start(const tile_t *t, const tile_batch_t *b);
 /* Waits for the tile's interrupt; returns its error code (TILE_ERR_*), 0 on success. */
 uint32_t tile_wait(const tile_t *t);
 /* Waits for n started tiles that may share one interrupt line (they do by default): each
  * finished tile's status is read into errors[i] (TILE_ERR_*) and cleared, which drops its
- * share of the line. Returns the number of tiles that reported an error. */
+ * share of the line. Returns the number of tiles that reported an error. Any n. */
+#define TILE_WAIT_PENDING 0xFFFFFFFFu /* errors[i] while tile i runs (never a TILE_ERR_*) */
 uint32_t tile_wait_all(const tile_t *const *tiles, uint32_t n, uint32_t *errors);
 /* tile_start + tile_wait. */
 uint32_t tile_run(const tile_t *t, const tile_batch_t *b);

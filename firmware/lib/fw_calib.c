@@ -11,7 +11,7 @@
 #include "lib/fw_soc.h"
 #include "lib/lloyd_max.h"
 
-#define CAL_MAX_TILES 1024u
+#define CAL_MAX_TILES 65536u /* the platform's tile limit */
 #define CAL_SCRATCH_BYTES 8192u /* progctl target table (512 x 8 B) at the top of SRAM */
 
 /* CPU cycles charged for the firmware's own computation (assumption: simple in-order core,

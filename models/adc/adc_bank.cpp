@@ -85,19 +85,17 @@ AdcBank::AdcBank(const std::string& name, Context& ctx, Tile& tile)
   regs_.add("ADC_GMAX", ADC_GMAX, float_bits(static_cast<float>(ctx.scenario.chip.device.g_max_us)), A::RO);
   regs_.add("ADC_SR_COPIES", ADC_SR_COPIES, 0, A::RO, [this] { return qcell_copy_count(); });
   regs_.add("ADC_EDGE_SIGMA", ADC_EDGE_SIGMA, float_bits(static_cast<float>(p.variation_frac)), A::RO);
-  for (unsigned i = 0; i < 512; ++i)
-    regs_.add("ADC_EDGE" + std::to_string(i), ADC_EDGE(i), 0, A::RO, [this, i] {
-      const adc::QCellAdc* q = conv_->qcell ? conv_->qcell : conv_->sr ? &conv_->sr->copies().front() : nullptr;
-      if (!q) return float_bits(0.f);
-      auto e = q->achieved_edges();
-      return float_bits(i < e.size() ? static_cast<float>(e[i]) : 0.f);
-    });
-  for (unsigned i = 0; i < 256; ++i)
-    regs_.add("ADC_LEVEL" + std::to_string(i), ADC_LEVEL(i), 0, A::RW, [this, i] { return float_bits(levels_[i]); },
-              [this, i](uint32_t v) { levels_[i] = bits_float(v); });
-  for (unsigned i = 0; i < 255; ++i)
-    regs_.add("ADC_THRESH" + std::to_string(i), ADC_THRESH(i), 0, A::RW,
-              [this, i] { return float_bits(thresholds_[i]); }, [this, i](uint32_t v) { thresholds_[i] = bits_float(v); });
+  // Windows as register arrays (one declaration each: a chip has thousands of banks).
+  regs_.add_array("ADC_EDGE", ADC_EDGE(0), 512, 0, A::RO, [this](uint32_t i) {
+    const adc::QCellAdc* q = conv_->qcell ? conv_->qcell : conv_->sr ? &conv_->sr->copies().front() : nullptr;
+    if (!q) return float_bits(0.f);
+    auto e = q->achieved_edges();
+    return float_bits(i < e.size() ? static_cast<float>(e[i]) : 0.f);
+  });
+  regs_.add_array("ADC_LEVEL", ADC_LEVEL(0), 256, 0, A::RW, [this](uint32_t i) { return float_bits(levels_[i]); },
+                  [this](uint32_t i, uint32_t v) { levels_[i] = bits_float(v); });
+  regs_.add_array("ADC_THRESH", ADC_THRESH(0), 255, 0, A::RW, [this](uint32_t i) { return float_bits(thresholds_[i]); },
+                  [this](uint32_t i, uint32_t v) { thresholds_[i] = bits_float(v); });
 
   const auto& ty = tech_type();
   component_ = ctx.power.component(name_, ty.area_um2.at(p.bits) * n_adcs_ * (p.mode == "qcell_sr" ? p.sr_copies : 1),

@@ -245,8 +245,9 @@ CrossbarArray::CrossbarArray(const DeviceParams& dev, const MappingParams& map,
   for (auto& s : rng_state_) s = splitmix64(sm);
   // A fresh array: every cell at g_min (assumption), then manufacturing defects.
   g0_ = Eigen::MatrixXf::Constant(map_.rows, map_.cols, float(dev_.g_min_us));
-  stuck_.assign(std::size_t(map_.rows) * map_.cols, 0);
+  // The defect map is kept only when there can be defects (empty = none stuck).
   if (dev_.stuck_at_gmin_rate > 0 || dev_.stuck_at_gmax_rate > 0) {
+    stuck_.assign(std::size_t(map_.rows) * map_.cols, 0);
     for (std::size_t idx = 0; idx < stuck_.size(); ++idx) {
       const double u = next_uniform();
       if (u < dev_.stuck_at_gmin_rate) {
@@ -352,7 +353,7 @@ void CrossbarArray::program_ideal() {
     // Draw for every cell (stuck or not) so the stream does not depend on the defect map.
     if (dev_.prog_error) g += dev_.prog_sigma_us * next_gauss();
     if (dev_.clip) g = std::clamp(g, gmin, gmax);
-    switch (StuckState(stuck_[std::size_t(idx)])) {
+    switch (stuck_.empty() ? StuckState::None : StuckState(stuck_[std::size_t(idx)])) {
       case StuckState::AtGmin: g = gmin; break;
       case StuckState::AtGmax: g = gmax; break;
       default: break;
@@ -383,14 +384,14 @@ double CrossbarArray::conductance(int r, int c) const {
 double CrossbarArray::effective_conductance(int r, int c) const {
   check_cell(r, c);
   if (dirty_) const_cast<CrossbarArray*>(this)->refresh_effective();
-  return g_(r, c);
+  return g_.size() ? g_(r, c) : g0_(r, c);  // g_ is empty while nothing has drifted
 }
 
 bool CrossbarArray::set_conductance(int r, int c, double g) {
   check_cell(r, c);
   if (!std::isfinite(g) || g < 0)
     bad("CrossbarArray::set_conductance: g (" + str(g) + " uS) must be finite and >= 0");
-  if (stuck_[std::size_t(c) * map_.rows + r] != 0) return false;
+  if (!stuck_.empty() && stuck_[std::size_t(c) * map_.rows + r] != 0) return false;
   g0_(r, c) = float(g);
   dirty_ = true;
   return true;
@@ -398,10 +399,11 @@ bool CrossbarArray::set_conductance(int r, int c, double g) {
 
 StuckState CrossbarArray::stuck(int r, int c) const {
   check_cell(r, c);
-  return StuckState(stuck_[std::size_t(c) * map_.rows + r]);
+  return stuck_.empty() ? StuckState::None : StuckState(stuck_[std::size_t(c) * map_.rows + r]);
 }
 
 std::int64_t CrossbarArray::stuck_count(StuckState s) const {
+  if (stuck_.empty()) return s == StuckState::None ? std::int64_t(map_.rows) * map_.cols : 0;
   return std::count(stuck_.begin(), stuck_.end(), std::uint8_t(s));
 }
 
@@ -413,12 +415,17 @@ void CrossbarArray::set_time_since_program(double t) {
 }
 
 void CrossbarArray::refresh_effective() {
-  g_ = g0_;
+  // Effective = as programmed unless drift applies; then g_ holds the drifted copy (a chip has
+  // thousands of arrays, so the copy is kept only when it differs).
   if (dev_.drift && dev_.drift_nu > 0 && t_s_ > dev_.drift_t0_s) {
+    g_ = g0_;
     const float f = float(std::pow(t_s_ / dev_.drift_t0_s, -dev_.drift_nu));
     for (Eigen::Index idx = 0; idx < g_.size(); ++idx)
-      if (stuck_[std::size_t(idx)] == 0) g_.data()[idx] *= f;  // stuck cells do not drift
+      if (stuck_.empty() || stuck_[std::size_t(idx)] == 0) g_.data()[idx] *= f;  // stuck cells do not drift
+  } else {
+    g_.resize(0, 0);
   }
+  const Eigen::MatrixXf& ge = g_.size() ? g_ : g0_;  // g_ is empty while nothing has drifted
   const int K = std::max(block_.k, 0), U = std::max(block_.used_cols, 0), N = block_.n;
   const int S = map_.slices();
   const bool diff = map_.sign == SignScheme::Differential;
@@ -434,16 +441,16 @@ void CrossbarArray::refresh_effective() {
       // per pair gives it directly (half the product of separate G+ and G- columns).
       for (int j = 0; j < N; ++j)
         for (int s = 0; s < S; ++s) {
-          const auto gp = g_.col(map_.column_of(j, s, 0)).head(K).array();
-          const auto gn = g_.col(map_.column_of(j, s, 1)).head(K).array();
+          const auto gp = ge.col(map_.column_of(j, s, 0)).head(K).array();
+          const auto gn = ge.col(map_.column_of(j, s, 1)).head(K).array();
           rhs_.col(j * S + s) = (gp - gmin) - (gn - gmin);
           if (noise) rhs_.col(Uc + j * S + s) = gp.square() + gn.square();
         }
     } else {
-      rhs_.leftCols(U) = g_.topLeftCorner(K, U).array() - gmin;
-      if (noise) rhs_.middleCols(U, U) = g_.topLeftCorner(K, U).array().square();
+      rhs_.leftCols(U) = ge.topLeftCorner(K, U).array() - gmin;
+      if (noise) rhs_.middleCols(U, U) = ge.topLeftCorner(K, U).array().square();
     }
-    rhs_.col(Uc + Un) = g_.topLeftCorner(K, U).rowwise().sum();
+    rhs_.col(Uc + Un) = ge.topLeftCorner(K, U).rowwise().sum();
   }
   dirty_ = false;
 }

@@ -269,7 +269,7 @@ class CrossbarArray {
   std::uint64_t rng_state_[4];
   MappedBlock block_;
   Eigen::MatrixXf g0_;   // as programmed, rows x cols, uS
-  Eigen::MatrixXf g_;    // effective (drifted)
+  Eigen::MatrixXf g_;    // effective (drifted); empty when it equals g0_ (no drift)
   // Right-hand side of the MVM's one matrix product, K x (Uc + Un + 1) for the loaded block:
   //  [0, Uc)       currents, conductances minus g_min (the pedestal cancels in every analog
   //                difference, and removing it keeps the float GEMM exact for integer steps).
@@ -282,7 +282,7 @@ class CrossbarArray {
   Eigen::MatrixXf rhs_;
   int rhs_cur_cols_ = 0, rhs_noise_cols_ = 0;
   bool dirty_ = true;
-  std::vector<std::uint8_t> stuck_;
+  std::vector<std::uint8_t> stuck_;  // empty when the stuck rates are 0
   double t_s_ = 0.0;
 
  public:

@@ -184,6 +184,11 @@ void Tile::run() {
     }
     sc_core::sc_time capture_delay = adc_->end_batch(isock, delay);
     (void)capture_delay;
+    // A chip has thousands of tiles: their batch buffers are not kept between batches.
+    const std::size_t in_bytes = in_bytes_.size(), out_bytes = out_vals_.size() * 4;
+    std::vector<uint8_t>().swap(in_bytes_);
+    std::vector<float>().swap(out_vals_);
+    x_.resize(0, 0);
 
     // Timing: per vector and input cycle, one read pulse, then the conversions of every
     // (column, slice) pair serialised over the ADCs (adc_share columns per ADC).
@@ -201,7 +206,7 @@ void Tile::run() {
     ctx_.power.report_spread(ev_dac_, static_cast<uint64_t>(nvec) * r.stats.input_cycles * k, compute_start, ns(compute_ns));
     ctx_.power.report_spread(ev_mux_, static_cast<uint64_t>(r.stats.adc_conversions), compute_start, ns(compute_ns));
     ctx_.power.report_spread(ev_shift_add_, static_cast<uint64_t>(r.stats.adc_conversions), compute_start, ns(compute_ns));
-    ctx_.power.report_spread(ev_buffer_, in_bytes_.size() + out_vals_.size() * 4, compute_start, ns(compute_ns));
+    ctx_.power.report_spread(ev_buffer_, in_bytes + out_bytes, compute_start, ns(compute_ns));
     adc_->account(static_cast<uint64_t>(r.stats.adc_conversions), compute_start, ns(compute_ns));
 
     sc_core::wait(total);

@@ -58,7 +58,7 @@ class Tile : public RegBlock {
   sc_core::sc_event start_;
   uint64_t busy_ns_ = 0, conversions_ = 0;
 
-  // Scratch reused across batches.
+  // Batch buffers (released after each batch).
   std::vector<uint8_t> in_bytes_;
   std::vector<float> out_vals_;
   Eigen::MatrixXi x_;

@@ -40,8 +40,9 @@ void Router::map(const std::string& name, uint64_t base, uint64_t size) {
                                   ") overlaps '" + r.name + "' (" + hex(r.base) + ".." + hex(r.base + r.size - 1) + ")");
   }
   unsigned target = static_cast<unsigned>(ranges_.size());
-  ranges_.push_back({name, base, size, target});
-  std::sort(ranges_.begin(), ranges_.end(), [](const Range& a, const Range& b) { return a.base < b.base; });
+  // Sorted insert (a chip maps thousands of tiles; sorting after each one would be quadratic).
+  auto at = std::upper_bound(ranges_.begin(), ranges_.end(), base, [](uint64_t b, const Range& r) { return b < r.base; });
+  ranges_.insert(at, {name, base, size, target});
 }
 
 void Router::name_initiator(unsigned index, const std::string& name) {

@@ -95,7 +95,8 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
     m.size = e.at("size").as_uint(4, 0x100000000ull);
     m.irq = static_cast<int>(e.integer("irq", -1, -1, 30));
     // count: N replicates the entry at consecutive bases as <name>0..<name>N-1.
-    const uint64_t count = e.get("count") ? e.at("count").as_uint(1, 4096) : 0;
+    // At most 65536: the discovery table's instance field (SYSCTL_BLOCK_TYPE) has 16 bits.
+    const uint64_t count = e.get("count") ? e.at("count").as_uint(1, 65536) : 0;
     if (m.base % 4 != 0) e.at("base").fail("base must be 4-byte aligned");
     if (m.size % 4 != 0) e.at("size").fail("size must be a multiple of 4 bytes");
     if (m.base + m.size * (count ? count : 1) > 0x100000000ull)
@@ -149,14 +150,21 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
 
 void read_tech(const Node& t, Tech& tech) {
   tech.name = t.text("name");
-  if (auto c = t.get("host_cpu")) {
+  // Every block's figures are required: a missing section would leave the block without
+  // sourced figures (docs/energy.md "Technology tables").
+  auto section = [&t](const char* key) {
+    if (!t.has(key))
+      t.fail(std::string("missing required section '") + key +
+             ":' (a technology table gives every block's figures, each with its source; "
+             "copy the section from scenarios/tech/rram22-sar.yaml)");
+    return std::optional<Node>(t.at(key));
+  };
+  if (auto c = section("host_cpu")) {
     tech.host_cpu.clock_mhz = c->number("clock_mhz", 1, 10000);
     tech.host_cpu.cycles_per_access = c->number("cycles_per_access", 0, 1000);
     tech.host_cpu.energy_pj_per_cycle = c->number("energy_pj_per_cycle", 0, 1e6);
     tech.host_cpu.area_um2 = c->number("area_um2", 0, 1e12);
     tech.host_cpu.leakage_uw = c->number("leakage_uw", 0, 1e9);
-  } else {
-    t.fail("missing required key 'host_cpu'");
   }
   Node b = t.at("bus");
   tech.bus.latency_ns = b.number("latency_ns", 0, 1e6);
@@ -174,7 +182,7 @@ void read_tech(const Node& t, Tech& tech) {
   };
   read_mem(t.at("sram"), tech.sram);
   read_mem(t.at("hostmem"), tech.hostmem);
-  if (auto c = t.get("crossbar")) {
+  if (auto c = section("crossbar")) {
     auto& x = tech.crossbar;
     x.v_read = c->number("v_read", 0.001, 10);
     x.t_read_ns = c->number("t_read_ns", 0.001, 1e6);
@@ -188,7 +196,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.array_leakage_uw = c->number("array_leakage_uw", 0, 1e9);
     x.periphery_leakage_uw = c->number("periphery_leakage_uw", 0, 1e9);
   }
-  if (auto a = t.get("adc")) {
+  if (auto a = section("adc")) {
     auto formula = [](const Node& n, AdcFormula& f) {
       if (n.is_scalar()) {  // a constant
         f.c0 = n.as_double(0, 1e12);
@@ -213,7 +221,7 @@ void read_tech(const Node& t, Tech& tech) {
     tech.adc.capture_pj_per_sample = a->number("capture_pj_per_sample", 0, 1e6);
     tech.adc.capture_ns_per_sample = a->number("capture_ns_per_sample", 0, 1e6);
   }
-  if (auto pr = t.get("program")) {
+  if (auto pr = section("program")) {
     auto& x = tech.program;
     x.pulse_overhead_ns = pr->number("pulse_overhead_ns", 0, 1e9);
     x.verify_read_ns = pr->number("verify_read_ns", 0, 1e9);
@@ -223,7 +231,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.area_um2 = pr->number("area_um2", 0, 1e12);
     x.leakage_uw = pr->number("leakage_uw", 0, 1e9);
   }
-  if (auto d = t.get("dma")) {
+  if (auto d = section("dma")) {
     auto& x = tech.dma;
     x.setup_ns_per_descriptor = d->number("setup_ns_per_descriptor", 0, 1e9);
     x.bytes_per_ns = d->number("bytes_per_ns", 1e-6, 1e6);
@@ -232,7 +240,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.area_um2 = d->number("area_um2", 0, 1e12);
     x.leakage_uw = d->number("leakage_uw", 0, 1e9);
   }
-  if (auto d = t.get("dpu")) {
+  if (auto d = section("dpu")) {
     auto& x = tech.dpu;
     x.setup_ns_per_op = d->number("setup_ns_per_op", 0, 1e9);
     x.ns_per_element = d->number("ns_per_element", 0, 1e6);
@@ -317,6 +325,11 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
 
 const std::vector<std::string>& firmware_app_names();  // defined with the app table
 
+const std::vector<std::string>& generated_model_names() {
+  static const std::vector<std::string> names{"vgg8-cifar10"};  // platform/netrun/synthetic_model.cpp
+  return names;
+}
+
 Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   Scenario s;
   s.file = path.empty() ? std::string(kEmbeddedPrefix) + "scenarios/default.yaml" : path;
@@ -357,6 +370,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
         n->get("max_bus_slices") ? n->at("max_bus_slices").as_uint(0, UINT64_MAX) : s.trace.max_bus_slices;
     s.trace.max_adc_slices =
         n->get("max_adc_slices") ? n->at("max_adc_slices").as_uint(0, UINT64_MAX) : s.trace.max_adc_slices;
+    s.trace.power_series = n->choice("power_series", s.trace.power_series, {"component", "kind"});
   }
   s.memory_map = read_memory_map(root.at("memory_map"));
 
@@ -386,7 +400,16 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   else
     read_chip(Node(doc, YAML::Node(YAML::NodeType::Map), "chip"), s.chip, s.tech);
   if (auto n = root.get("network")) {
-    s.network.model = resolve_relative(s.file, n->text("model"));
+    const std::string model = n->text("model");
+    const std::string gp = kGeneratedPrefix;
+    if (model.compare(0, gp.size(), gp) == 0) {
+      const auto& names = generated_model_names();
+      if (std::find(names.begin(), names.end(), model.substr(gp.size())) == names.end())
+        n->at("model").fail("no generated model '" + model.substr(gp.size()) + "' (known: generated:" + names.front() + ")");
+      s.network.model = model;
+    } else {
+      s.network.model = resolve_relative(s.file, model);
+    }
     s.network.tiles = n->choice("tiles", s.network.tiles, {"memory_map", "auto"});
     s.network.calibration_percentile = n->number("calibration_percentile", s.network.calibration_percentile, 50, 100);
     s.network.batch = static_cast<uint32_t>(n->integer("batch", 0, 0, 4096));
@@ -394,8 +417,31 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
   }
   if (auto n = root.get("dataset")) {
     auto& d = s.dataset;
-    d.name = n->choice("name", d.name, {"fashion-mnist"});
-    d.dir = n->text("dir", d.dir);
+    d.name = n->choice("name", d.name, {"fashion-mnist", "synthetic"});
+    if (d.name == "synthetic") {  // seeded images (platform/dataset/synthetic.hpp); no labels
+      Node sh = n->at("shape");
+      if (!sh.is_sequence() || sh.size() != 3) sh.fail("expected [C, H, W]");
+      for (std::size_t i = 0; i < 3; ++i) d.shape.push_back(static_cast<uint32_t>(sh[i].as_uint(1, 4096)));
+      if (uint64_t(d.shape[0]) * d.shape[1] * d.shape[2] > (1u << 24)) sh.fail("at most 2^24 pixels per image");
+      d.pixels = n->choice("pixels", d.pixels, {"smooth", "uniform"});
+      if (d.pixels == "smooth") {
+        auto list = [&](const char* key, double lo, std::vector<double>& v) {
+          Node x = n->at(key);
+          if (x.is_scalar()) {
+            v.push_back(x.as_double(lo, 1.0));
+          } else {
+            if (!x.is_sequence() || (x.size() != 1 && x.size() != d.shape[0]))
+              x.fail("give one value or one per channel (" + std::to_string(d.shape[0]) + ")");
+            for (std::size_t i = 0; i < x.size(); ++i) v.push_back(x[i].as_double(lo, 1.0));
+          }
+        };
+        list("mean", 0.0, d.mean);
+        list("std", 1e-6, d.std);
+        d.correlation_px = n->number("correlation_px", d.correlation_px, 0, 256);
+      }
+    } else {
+      d.dir = n->text("dir", d.dir);
+    }
     d.split = n->choice("split", d.split, {"test", "train"});
     d.first = static_cast<uint64_t>(n->integer("first", 0, 0, 60000));
     d.images = static_cast<uint64_t>(n->integer("images", static_cast<int64_t>(d.images), 1, 60000));

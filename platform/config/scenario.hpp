@@ -23,39 +23,40 @@ struct MemoryMapEntry {
 };
 
 // Technology figures of the platform infrastructure. Each number's source is written
-// beside it in the tech YAML (scenarios/tech/*.yaml).
+// beside it in the tech YAML (scenarios/tech/*.yaml). No defaults here: read_tech requires
+// every section and every figure, so a value never comes from C++ without a source.
 struct TechHostCpu {
-  double clock_mhz = 500;
-  double cycles_per_access = 4;        // instructions around one load/store
-  double energy_pj_per_cycle = 5;
+  double clock_mhz = 0;
+  double cycles_per_access = 0;        // instructions around one load/store
+  double energy_pj_per_cycle = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 struct TechBus {
-  double latency_ns = 1;
-  double energy_pj_per_transaction = 1;
-  double energy_pj_per_byte = 0.1;
+  double latency_ns = 0;
+  double energy_pj_per_transaction = 0;
+  double energy_pj_per_byte = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 struct TechSram {
-  double latency_ns = 2;
-  double bytes_per_ns = 16;  // bandwidth for bursts
-  double read_pj_per_byte = 1;
-  double write_pj_per_byte = 1;
-  double area_um2_per_kib = 1000;
-  double leakage_uw_per_kib = 0.3;
+  double latency_ns = 0;
+  double bytes_per_ns = 0;  // bandwidth for bursts
+  double read_pj_per_byte = 0;
+  double write_pj_per_byte = 0;
+  double area_um2_per_kib = 0;
+  double leakage_uw_per_kib = 0;
 };
 struct TechRegisters {
-  double access_ns = 1;
-  double energy_pj_per_access = 0.5;
+  double access_ns = 0;
+  double energy_pj_per_access = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 // Crossbar tile: array read, drivers, column mux, shift-and-add, buffers.
 struct TechCrossbar {
-  double v_read = 0.2;              // read voltage (V)
-  double t_read_ns = 10;            // read pulse per input cycle
+  double v_read = 0;              // read voltage (V)
+  double t_read_ns = 0;            // read pulse per input cycle
   double dac_pj_per_row_cycle = 0;  // DAC/driver energy per active row per input cycle
   double mux_pj_per_conversion = 0; // column mux switching per conversion
   double shift_add_pj_per_op = 0;   // one shift-and-add of one conversion result
@@ -89,32 +90,32 @@ struct TechAdc {
 
 // Programming controller: per-pulse and per-verify costs beyond the cells' own V^2*G*t.
 struct TechProgram {
-  double pulse_overhead_ns = 20;  // driver settling around each pulse
-  double verify_read_ns = 50;     // one verify read (sense + compare)
-  double set_driver_pj = 1;       // driver energy per SET pulse
-  double reset_driver_pj = 1;
-  double verify_read_pj = 0.5;
+  double pulse_overhead_ns = 0;  // driver settling around each pulse
+  double verify_read_ns = 0;     // one verify read (sense + compare)
+  double set_driver_pj = 0;       // driver energy per SET pulse
+  double reset_driver_pj = 0;
+  double verify_read_pj = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 
 // DMA engine: per-descriptor setup, streaming bandwidth, datapath energy (docs/dma.md).
 struct TechDma {
-  double setup_ns_per_descriptor = 20;  // descriptor fetch decode + address generator set-up
-  double bytes_per_ns = 16;             // engine datapath bandwidth
-  double pj_per_byte = 0.1;             // engine datapath + staging buffer per byte moved
-  double pj_per_descriptor = 5;
+  double setup_ns_per_descriptor = 0;  // descriptor fetch decode + address generator set-up
+  double bytes_per_ns = 0;             // engine datapath bandwidth
+  double pj_per_byte = 0;             // engine datapath + staging buffer per byte moved
+  double pj_per_descriptor = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
 // DPU: per-op setup, per-element and per-pooling-tap time and energy (docs/dpu.md).
 struct TechDpu {
-  double setup_ns_per_op = 20;
-  double ns_per_element = 0.125;   // input elements (scale, bias, residual, ReLU, requantise)
-  double ns_per_pool_tap = 0.0625;
-  double pj_per_element = 2;
-  double pj_per_pool_tap = 0.2;
-  double pj_per_op = 5;
+  double setup_ns_per_op = 0;
+  double ns_per_element = 0;   // input elements (scale, bias, residual, ReLU, requantise)
+  double ns_per_pool_tap = 0;
+  double pj_per_element = 0;
+  double pj_per_pool_tap = 0;
+  double pj_per_op = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
 };
@@ -175,16 +176,23 @@ struct FirmwareParams {
 
 // The network flow (docs/network.md): the model the chip runs and how it is compiled.
 struct NetworkParams {
-  std::string model;  // resolved path of the ONNX model ("" = no network); relative to the scenario file
+  std::string model;  // resolved path of the ONNX model ("" = no network); relative to the scenario file,
+                      // or "generated:<name>" (a synthetic model the run generates, generated_model_names())
   std::string tiles = "memory_map";  // memory_map: the tiles listed there; auto: as many as the network needs
   double calibration_percentile = 99.99;  // activation scale = this percentile / max code (assumption)
   uint32_t batch = 0;  // images per tile batch; 0 = as many as SRAM holds (at most 64)
 };
 
-// Images the network runs on (Fashion-MNIST IDX files, Debian package dataset-fashion-mnist).
+// Images the network runs on: Fashion-MNIST IDX files (Debian package dataset-fashion-mnist)
+// or seeded synthetic images (name: synthetic; docs/network.md "Synthetic inputs").
 struct DatasetParams {
-  std::string name = "fashion-mnist";
+  std::string name = "fashion-mnist";  // fashion-mnist | synthetic
   std::string dir = "/usr/share/datasets/fashion-mnist";
+  // synthetic only: image shape C, H, W; pixel statistics (platform/dataset/synthetic.hpp).
+  std::vector<uint32_t> shape;
+  std::string pixels = "smooth";     // smooth | uniform
+  std::vector<double> mean, std;     // per channel (or one value), pixel units [0, 1]
+  double correlation_px = 2.0;       // smooth: std of the Gaussian low-pass, pixels
   std::string split = "test";      // test | train: the split inferred
   uint64_t first = 0;              // first image of the slice
   uint64_t images = 200;           // images inferred (cimvp run --images N)
@@ -206,6 +214,7 @@ struct TraceParams {
   bool trace_json = true;
   uint64_t max_bus_slices = 200000;  // beyond this, bus transactions are counted, not sliced
   uint64_t max_adc_slices = 20000;   // beyond this, ADC conversion phases are counted, not sliced
+  std::string power_series = "component";  // power.csv/power.vcd/trace.json counters: component | kind
 };
 
 struct Scenario {
@@ -240,5 +249,9 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options = {})
 
 // Firmware applications the platform can boot (validated in firmware.app).
 const std::vector<std::string>& firmware_app_names();
+
+// Models a scenario can name as `network.model: generated:<name>` (platform/netrun/synthetic_model.hpp).
+inline constexpr const char* kGeneratedPrefix = "generated:";
+const std::vector<std::string>& generated_model_names();
 
 }  // namespace cimvp::config

@@ -61,16 +61,30 @@ void IrqCtrl::update_output() {
 
 IrqOr::IrqOr(const sc_core::sc_module_name& name, const std::vector<sc_core::sc_signal<bool>*>& inputs,
              sc_core::sc_signal<bool>& output)
-    : sc_core::sc_module(name), inputs_(inputs), output_(output) {
-  SC_METHOD(update);
-  for (auto* s : inputs_) sensitive << *s;
+    : sc_core::sc_module(name), inputs_(inputs), output_(output), high_(inputs.size(), false) {
+  // One method per input keeps a count of the high ones (a chip with thousands of tiles on
+  // one line would otherwise rescan every input on each change); one method drives the line.
+  SC_METHOD(drive);
+  sensitive << changed_;
   dont_initialize();
+  for (std::size_t i = 0; i < inputs_.size(); ++i) {
+    sc_core::sc_spawn_options o;
+    o.spawn_method();
+    o.dont_initialize();
+    o.set_sensitivity(&inputs_[i]->value_changed_event());
+    sc_core::sc_spawn([this, i] { update(i); }, sc_core::sc_gen_unique_name("in"), &o);
+  }
 }
 
-void IrqOr::update() {
-  bool any = false;
-  for (auto* s : inputs_) any = any || s->read();
-  output_.write(any);
+void IrqOr::update(std::size_t i) {
+  const bool v = inputs_[i]->read();
+  if (v != high_[i]) {
+    high_[i] = v;
+    count_ += v ? 1 : -1;
+    changed_.notify();
+  }
 }
+
+void IrqOr::drive() { output_.write(count_ > 0); }
 
 }  // namespace cimvp

@@ -42,9 +42,13 @@ class IrqOr : public sc_core::sc_module {
         sc_core::sc_signal<bool>& output);
 
  private:
-  void update();
+  void update(std::size_t input);
+  void drive();
+  sc_core::sc_event changed_;
   std::vector<sc_core::sc_signal<bool>*> inputs_;
   sc_core::sc_signal<bool>& output_;
+  std::vector<bool> high_;  // last value seen per input
+  long count_ = 0;          // inputs high
 };
 
 }  // namespace cimvp

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <iomanip>
 #include <iostream>
 #include <set>
@@ -20,6 +22,7 @@
 #include "models/crossbar/tile.hpp"
 #include "platform/config/embedded_files.hpp"
 #include "platform/dataset/idx.hpp"
+#include "platform/dataset/synthetic.hpp"
 #include "platform/memory/memory.hpp"
 #include "platform/netrun/adc_files.hpp"
 #include "platform/onnx/onnx_import.hpp"
@@ -93,8 +96,8 @@ std::unique_ptr<Progress> g_progress;
 // ---------------------------------------------------------------------------------------
 
 Loader::Loader(std::shared_ptr<const compiler::Image> image, Inputs inputs, bool want_outputs, uint32_t batch)
-    : img_(std::move(image)), in_(std::move(inputs)), want_outputs_(want_outputs), batch_(batch) {
-  const auto& h = img_->header();
+    : img_(std::move(image)), hdr_(img_->header()), in_(std::move(inputs)), want_outputs_(want_outputs), batch_(batch) {
+  const auto& h = hdr_;
   const uint64_t in_sz = uint64_t(h.in_c) * h.in_h * h.in_w;
   if (in_.count == 0) throw std::invalid_argument("netrun: no inputs to run");
   const uint64_t elem = in_.u8.empty() ? 4 : 1;
@@ -109,7 +112,7 @@ Loader::Loader(std::shared_ptr<const compiler::Image> image, Inputs inputs, bool
 }
 
 void Loader::set_calibration(Calibration c) {
-  const auto& h = img_->header();
+  const auto& h = hdr_;
   const uint64_t in_sz = uint64_t(h.in_c) * h.in_h * h.in_w;
   if (c.count == 0 || c.u8.size() != c.count * in_sz)
     throw std::invalid_argument("netrun: calibration inputs hold " + std::to_string(c.u8.size()) + " values, expected " +
@@ -130,7 +133,7 @@ CalibrationResult Loader::collect_calibration(Soc& soc) const {
   const uint8_t* base = soc.memory(find_kind(sc, "hostmem")->name)->data() + cal_result_off_;
   std::memcpy(&cr.header, base, sizeof cr.header);
   if (cr.header.magic != CIMNET_CAL_MAGIC) return cr;
-  const uint32_t n = std::min<uint32_t>(cr.header.n_results, img_->header().n_tiles + img_->header().n_layers);
+  const uint32_t n = std::min<uint32_t>(cr.header.n_results, hdr_.n_tiles + hdr_.n_layers);
   cr.groups.resize(n);
   std::memcpy(cr.groups.data(), base + sizeof cr.header, n * sizeof(cimnet_calib_result_t));
   cr.done = true;
@@ -144,7 +147,7 @@ int tile_count(const config::Scenario& sc) {
 }
 
 void Loader::check(const config::Scenario& sc) const {
-  const auto& h = img_->header();
+  const auto& h = hdr_;
   const int tiles = tile_count(sc);
   if (tiles < static_cast<int>(h.n_tiles))
     throw std::invalid_argument("the network needs " + std::to_string(h.n_tiles) + " tiles but memory_map has " +
@@ -216,7 +219,7 @@ void Loader::load(Soc& soc, bool progress) {
   std::size_t k = 0;
   for (const auto& e : sc.memory_map) {
     if (e.block != "tile" || k >= img_->tiles().size()) continue;
-    auto* t = dynamic_cast<Tile*>(soc.module(e.name));
+    auto* t = dynamic_cast<Tile*>(sc_core::sc_find_object(e.name.c_str()));  // O(log n); Soc::module scans
     if (!t) throw std::runtime_error("netrun: tile '" + e.name + "' was not built");
     // The block layout stands for the mapping configuration; the conductances come from
     // the fast path (ideal) or from the firmware's program_weights through the programming
@@ -225,6 +228,9 @@ void Loader::load(Soc& soc, bool progress) {
     if (sc.chip.program.mode == "ideal") t->program_ideal();
     ++k;
   }
+  // The image now lives in host memory and the tiles: the loader's copy goes (for a network
+  // of thousands of tiles it is hundreds of MB).
+  img_.reset();
   if (progress) {
     g_progress.reset();
     g_progress = std::make_unique<Progress>("netrun_progress", *hm, job.count);
@@ -243,7 +249,7 @@ Results Loader::collect(Soc& soc) const {
   r.classes.resize(in_.count);
   std::memcpy(r.classes.data(), base + class_off_, 4 * in_.count);
   if (want_outputs_) {
-    r.outputs.resize(in_.count * img_->header().out_count);
+    r.outputs.resize(in_.count * hdr_.out_count);
     std::memcpy(r.outputs.data(), base + output_off_, 4 * r.outputs.size());
   }
   return r;
@@ -334,8 +340,19 @@ compiler::CompileOptions compile_options(const config::Scenario& sc) {
   return o;
 }
 
-nn::Graph load_model(const config::Scenario& sc) {
+nn::Graph load_model(const config::Scenario& sc, const std::string& save_generated) {
   if (sc.network.model.empty()) throw std::invalid_argument("the scenario has no network.model");
+  const std::string gp = config::kGeneratedPrefix;
+  if (sc.network.model.compare(0, gp.size(), gp) == 0) {
+    // A synthetic model (synthetic_model.hpp), serialized and then imported like a file.
+    const std::string bytes = make_vgg_onnx(generated_spec(sc.network.model.substr(gp.size())), sc.seed);
+    if (!save_generated.empty()) {
+      std::ofstream f(save_generated, std::ios::binary);
+      f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+      if (!f) throw std::runtime_error(save_generated + ": cannot write the generated model");
+    }
+    return nn::load_onnx_bytes(bytes, sc.network.model + " (seed " + std::to_string(sc.seed) + ")");
+  }
   std::string bytes;
   try {
     bytes = config::read_resolved_file(sc.network.model);
@@ -389,6 +406,70 @@ void Accuracy::write_csv(const std::string& path) const {
   for (int c = 0; c < classes; ++c) f << ",";
   f << "\n";
   if (!f) throw std::runtime_error(path + ": cannot write");
+}
+
+// ---------------------------------------------------------------------------------------
+// Datasets
+// ---------------------------------------------------------------------------------------
+
+dataset::SyntheticSpec synthetic_spec(const config::DatasetParams& ds) {
+  dataset::SyntheticSpec sp;
+  if (ds.shape.size() != 3) throw std::invalid_argument("dataset.shape: expected [C, H, W]");
+  sp.c = ds.shape[0];
+  sp.h = ds.shape[1];
+  sp.w = ds.shape[2];
+  sp.pixels = ds.pixels;
+  sp.mean = ds.mean;
+  sp.std = ds.std;
+  sp.correlation_px = ds.correlation_px;
+  sp.validate("dataset.");
+  return sp;
+}
+
+DatasetSlice load_dataset(const config::Scenario& sc, const nn::Graph& g) {
+  const auto& ds = sc.dataset;
+  const auto split = ds.split == "train" ? dataset::Split::Train : dataset::Split::Test;
+  DatasetSlice d;
+  if (ds.name == "synthetic") {
+    const auto sp = synthetic_spec(ds);
+    if (g.inputs.size() == 1 && g.inputs[0].has_shape) {
+      const nn::Shape want{-1, int64_t(sp.c), int64_t(sp.h), int64_t(sp.w)};
+      const auto& in = g.inputs[0].shape;
+      if (in.size() != 4 || in[1] != want[1] || in[2] != want[2] || in[3] != want[3])
+        throw std::invalid_argument("dataset.shape [" + std::to_string(sp.c) + ", " + std::to_string(sp.h) + ", " +
+                                    std::to_string(sp.w) + "] does not match the model input " + nn::shape_str(in) +
+                                    " of " + g.source + ": set dataset.shape to the model's [C, H, W]");
+    }
+    d.pixels_per_image = sp.pixels_per_image();
+    d.images = dataset::synthetic_images(sp, sc.seed, split, ds.first, ds.images);
+    const auto scal = dataset::synthetic_images(sp, sc.seed, dataset::Split::Train, 0, ds.calibration_images);
+    std::vector<float> x(scal.size());
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(scal[i]) / 255.0f;  // code = round(255 x pixel)
+    d.scales = nn::Tensor({int64_t(ds.calibration_images), int64_t(sp.c), int64_t(sp.h), int64_t(sp.w)}, std::move(x));
+    if (sc.calibration.enabled)
+      d.adc_calibration =
+          dataset::synthetic_images(sp, sc.seed, dataset::Split::Train, sc.calibration.first, sc.calibration.images);
+    return d;
+  }
+  auto set = dataset::load_fashion_mnist(split, ds.dir);
+  if (ds.first + ds.images > set.count)
+    throw std::invalid_argument("dataset: images [" + std::to_string(ds.first) + ", " + std::to_string(ds.first + ds.images) +
+                                ") run past the " + std::to_string(set.count) + " images of the " + ds.split +
+                                " split (lower dataset.first or --images)");
+  const std::size_t px = set.rows * set.cols;
+  d.pixels_per_image = px;
+  d.images.assign(set.pixels.begin() + static_cast<std::ptrdiff_t>(ds.first * px),
+                  set.pixels.begin() + static_cast<std::ptrdiff_t>((ds.first + ds.images) * px));
+  d.labels.assign(set.labels.begin() + static_cast<std::ptrdiff_t>(ds.first),
+                  set.labels.begin() + static_cast<std::ptrdiff_t>(ds.first + ds.images));
+  d.scales = compiler::fashion_mnist_calibration(ds.calibration_images, ds.dir);
+  if (sc.calibration.enabled) {
+    auto train = split == dataset::Split::Train ? set : dataset::load_fashion_mnist(dataset::Split::Train, ds.dir);
+    const auto& cs = sc.calibration;
+    d.adc_calibration.assign(train.pixels.begin() + static_cast<std::ptrdiff_t>(cs.first * px),
+                             train.pixels.begin() + static_cast<std::ptrdiff_t>((cs.first + cs.images) * px));
+  }
+  return d;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -495,42 +576,87 @@ trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr)
   return a;
 }
 
+// summary.json `inference` object (docs/outputs.md): the energy of the firmware's infer phase
+// per kind of component (the sysctl's per-component dynamic energy between FW_PHASE_INFER begin
+// and end, plus each component's leakage over the phase: the same bookkeeping as the
+// `inference_energy_pj` metric), the chip area per kind, and the ADC shares of both.
+// Empty (no key) when the firmware marked no infer phase.
+trace::Json inference_summary(Soc& soc, std::size_t images, double ops) {
+  using trace::Json;
+  if (!soc.sysctl()) return Json();
+  const auto ph = soc.sysctl()->phase_stats(FW_PHASE_INFER);
+  if (ph.count == 0) return Json();
+  const auto& pm = soc.context().power.core();
+  std::map<std::string, std::pair<double, double>> kinds;  // kind -> pJ, um2
+  double e = 0, st = 0, area = 0;
+  for (std::size_t i = 0; i < pm.component_count(); ++i) {
+    const double dyn = i < ph.component_dynamic_pj.size() ? ph.component_dynamic_pj[i] : 0.0;
+    const double leak = pm.leakage_uw(i) * 1e-3 * ph.time_ns;  // uW x ns = 1e-3 pJ
+    auto& k = kinds[power::component_kind(pm.component_name(i))];
+    k.first += dyn + leak;
+    k.second += pm.area_um2(i);
+    e += dyn + leak;
+    st += leak;
+    area += pm.area_um2(i);
+  }
+  Json a = Json::object();
+  a["source"] = "sysctl: per-component energy between the firmware's infer phase begin and end, plus leakage";
+  a["images"] = static_cast<double>(images);
+  a["time_ns"] = ph.time_ns;
+  a["energy_pj"] = e;
+  a["static_pj"] = st;
+  a["energy_pj_per_image"] = images ? e / double(images) : 0.0;
+  if (e > 0) a["tops_per_w"] = ops * double(images) / e;
+  Json ek = Json::object(), ak = Json::object();
+  for (const auto& [k, v] : kinds) {
+    ek[k] = v.first;
+    ak[k] = v.second;
+  }
+  a["energy_by_kind_pj"] = ek;
+  a["area_by_kind_um2"] = ak;
+  Json share = Json::object();
+  const auto adc = kinds.find("adc");
+  share["energy"] = adc != kinds.end() && e > 0 ? adc->second.first / e : 0.0;
+  share["area"] = adc != kinds.end() && area > 0 ? adc->second.second / area : 0.0;
+  a["adc_share"] = share;
+  return a;
+}
+
 }  // namespace
 
 RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out, const FlowOptions& fo) {
-  nn::Graph g = load_model(sc);
+  if (!ro.out_dir.empty()) std::filesystem::create_directories(ro.out_dir);
+  nn::Graph g = load_model(sc, ro.out_dir.empty() ? std::string() : ro.out_dir + "/model.onnx");
   const auto& ds = sc.dataset;
-  auto split = ds.split == "train" ? dataset::Split::Train : dataset::Split::Test;
-  auto set = dataset::load_fashion_mnist(split, ds.dir);
-  if (ds.first + ds.images > set.count)
-    throw std::invalid_argument("dataset: images [" + std::to_string(ds.first) + ", " + std::to_string(ds.first + ds.images) +
-                                ") run past the " + std::to_string(set.count) + " images of the " + ds.split +
-                                " split (lower dataset.first or --images)");
+  DatasetSlice data = load_dataset(sc, g);
+  const bool scored = !data.labels.empty();  // synthetic images have no labels: no accuracy
   auto opt = compile_options(sc);
   // Activation scales from the TRAINING split, whatever split is inferred.
-  opt.calibration = compiler::fashion_mnist_calibration(ds.calibration_images, ds.dir);
+  opt.calibration = std::move(data.scales);
   if (sc.network.tiles == "auto") size_tiles(sc, compiler::tiles_needed(g, sc.chip.mapping));
   add_dma_dpu(sc);
-  auto net = compiler::compile(g, opt);
-  auto img = std::make_shared<const compiler::Image>(compiler::serialize(net), g.source);
+  std::shared_ptr<const compiler::Image> img;
+  double ops = 0;
+  {
+    auto net = compiler::compile(g, opt);
+    ops = net.ops_per_inference;
+    img = std::make_shared<const compiler::Image>(compiler::serialize(net), g.source);
+  }  // the compiled network's copies of the weights are not needed any more
+  g = nn::Graph();
 
   Inputs in;
   in.count = ds.images;
-  const std::size_t px = set.rows * set.cols;
-  in.u8.assign(set.pixels.begin() + static_cast<std::ptrdiff_t>(ds.first * px),
-               set.pixels.begin() + static_cast<std::ptrdiff_t>((ds.first + ds.images) * px));
-  std::vector<uint8_t> labels(set.labels.begin() + static_cast<std::ptrdiff_t>(ds.first),
-                              set.labels.begin() + static_cast<std::ptrdiff_t>(ds.first + ds.images));
-  auto loader = std::make_shared<Loader>(img, std::move(in), false, sc.network.batch);
+  in.u8 = std::move(data.images);
+  std::vector<uint8_t> labels = std::move(data.labels);
+  const cimnet_header_t hdr = img->header();
+  auto loader = std::make_shared<Loader>(std::move(img), std::move(in), false, sc.network.batch);
   loader->set_cpu_datapath(fo.cpu_datapath);
   if (sc.calibration.enabled) {
     // ADC calibration images: always the TRAINING split, never the images scored.
-    auto train = split == dataset::Split::Train ? set : dataset::load_fashion_mnist(dataset::Split::Train, ds.dir);
     const auto& cs = sc.calibration;
     Calibration cal;
     cal.count = cs.images;
-    cal.u8.assign(train.pixels.begin() + static_cast<std::ptrdiff_t>(cs.first * px),
-                  train.pixels.begin() + static_cast<std::ptrdiff_t>((cs.first + cs.images) * px));
+    cal.u8 = std::move(data.adc_calibration);
     cal.mode = adc_mode_code(sc.chip.adc.mode);
     cal.flags = (cs.program == "write_verify" ? CIMNET_CAL_F_WRITE_VERIFY : 0u) |
                 (cs.group == "array" ? CIMNET_CAL_F_GROUP_ARRAY : 0u);
@@ -541,8 +667,8 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
 
   Accuracy acc;
   CalibrationResult calres;
-  const double ops = net.ops_per_inference;
   const std::string out_dir = ro.out_dir;
+  const std::size_t count = ds.images;
   ro.before_start = [loader, progress](Soc& soc) { loader->load(soc, progress); };
   // The caller's own after_run (tests reading the SoC) runs first, then the flow's.
   const auto caller_after_run = ro.after_run;
@@ -550,12 +676,12 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
     if (caller_after_run) caller_after_run(soc, r);
     if (r.exit_status != 0) return;
     Results res = loader->collect(soc);
-    if (res.done != labels.size()) {
+    if (res.done != count) {
       r.exit_status = 1;
-      r.error = "firmware finished " + std::to_string(res.done) + " of " + std::to_string(labels.size()) + " images";
+      r.error = "firmware finished " + std::to_string(res.done) + " of " + std::to_string(count) + " images";
       return;
     }
-    acc = score(res.classes, labels);
+    if (scored) acc = score(res.classes, labels);
     if (fo.classes) *fo.classes = res.classes;
     calres = loader->collect_calibration(soc);
     if (sc.calibration.enabled && !calres.done) {
@@ -563,17 +689,18 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
       r.error = "the firmware did not finish the ADC calibration (see run.log)";
       return;
     }
-    add_metrics(soc, r, labels.size(), ops, calres.done ? calres.time_ns() : 0.0);
+    add_metrics(soc, r, count, ops, calres.done ? calres.time_ns() : 0.0);
     if (calres.done) {
       r.metrics["calibration_time_ns"] = calres.time_ns();
       r.metrics["calibration_images"] = static_cast<double>(sc.calibration.images);
       r.summary_extra["adc"] = adc_summary(sc, calres);
       if (!out_dir.empty()) write_adc_calibration_files(out_dir, soc, calres);
     }
-    r.metrics["accuracy"] = acc.accuracy();
-    r.metrics["tiles"] = img->header().n_tiles;
-    r.metrics["batch"] = img->header().batch;
-    if (!out_dir.empty()) acc.write_csv(out_dir + "/accuracy.csv");
+    if (scored) r.metrics["accuracy"] = acc.accuracy();
+    r.metrics["tiles"] = hdr.n_tiles;
+    r.metrics["batch"] = hdr.batch;
+    if (auto inf = inference_summary(soc, count, ops); inf.is_object()) r.summary_extra["inference"] = inf;
+    if (scored && !out_dir.empty()) acc.write_csv(out_dir + "/accuracy.csv");
   };
   Soc soc(sc, ro);
   RunResult r = soc.run();

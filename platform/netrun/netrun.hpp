@@ -14,6 +14,7 @@
 #include "platform/compiler/compiler.hpp"
 #include "platform/config/scenario.hpp"
 #include "platform/onnx/graph.hpp"
+#include "platform/netrun/synthetic_model.hpp"
 #include "platform/soc/soc.hpp"
 
 namespace cimvp::netrun {
@@ -58,7 +59,8 @@ class Loader {
   // the job needs (tiles, SRAM or host-memory size).
   void check(const config::Scenario& sc) const;
   // Before sc_start: job block, image and inputs into hostmem; weight blocks into the tiles
-  // (chip.program.mode ideal: Tile::program_ideal). Optional progress on stderr.
+  // (chip.program.mode ideal: Tile::program_ideal). Optional progress on stderr. Releases
+  // the loader's reference to the image (call once).
   void load(Soc& soc, bool progress);
   // After the run.
   Results collect(Soc& soc) const;
@@ -71,7 +73,8 @@ class Loader {
   uint64_t hostmem_bytes() const { return end_; }
 
  private:
-  std::shared_ptr<const compiler::Image> img_;
+  std::shared_ptr<const compiler::Image> img_;  // released once load() has copied it
+  cimnet_header_t hdr_;
   Inputs in_;
   bool want_outputs_;
   uint32_t batch_;
@@ -92,8 +95,23 @@ void size_tiles(config::Scenario& sc, int needed);
 void add_dma_dpu(config::Scenario& sc);
 // Compile options from the scenario's chip, memory map and network sections.
 compiler::CompileOptions compile_options(const config::Scenario& sc);
-// The scenario's model (path relative to the scenario file, embedded files included).
-nn::Graph load_model(const config::Scenario& sc);
+// The scenario's model (path relative to the scenario file, embedded files included, or a
+// `generated:<name>` model from synthetic_model.hpp, then also written to save_generated
+// when that is not empty).
+nn::Graph load_model(const config::Scenario& sc, const std::string& save_generated = "");
+
+// The images a network run uses (dataset section): the inferred slice, its labels (none for
+// synthetic images), the compiler's activation-scale inputs (training split, [n, C, H, W],
+// pixel = code / 255) and the ADC calibration images (training split) when calibration runs.
+// Throws std::invalid_argument naming the key for a dataset that does not fit the model.
+struct DatasetSlice {
+  std::size_t pixels_per_image = 0;
+  std::vector<uint8_t> images;           // dataset.images x pixels, uint8 CHW
+  std::vector<uint8_t> labels;           // empty: no labels, no accuracy
+  nn::Tensor scales;                     // dataset.calibration_images, float
+  std::vector<uint8_t> adc_calibration;  // calibration.images x pixels
+};
+DatasetSlice load_dataset(const config::Scenario& sc, const nn::Graph& g);
 
 struct Accuracy {
   std::size_t images = 0, correct = 0;

@@ -1,6 +1,7 @@
 #include "platform/power/power_monitor.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <fstream>
 #include <stdexcept>
@@ -50,8 +51,7 @@ int PowerMonitor::add_component(const std::string& name, double area_um2, double
     if (c <= 32 || c >= 127 || c == ',' || c == '"')
       throw std::invalid_argument("PowerMonitor: component name '" + name +
                                   "' may not contain spaces, commas, quotes or non-ASCII characters");
-  for (const auto& c : comps_)
-    if (c.name == name) throw std::invalid_argument("PowerMonitor: component '" + name + "' registered twice");
+  if (index_.count(name)) throw std::invalid_argument("PowerMonitor: component '" + name + "' registered twice");
   if (!std::isfinite(area_um2) || area_um2 < 0)
     throw std::invalid_argument("PowerMonitor: area of '" + name + "' must be finite and >= 0 um2");
   if (!std::isfinite(leakage_uw) || leakage_uw < 0)
@@ -62,6 +62,7 @@ int PowerMonitor::add_component(const std::string& name, double area_um2, double
   c.leakage_uw = leakage_uw;
   c.bins.assign(nbins_, 0.0);
   comps_.push_back(std::move(c));
+  index_[name] = static_cast<int>(comps_.size() - 1);
   return static_cast<int>(comps_.size() - 1);
 }
 
@@ -73,8 +74,8 @@ const PowerMonitor::Comp& PowerMonitor::comp(std::size_t i) const {
 }
 
 int PowerMonitor::component_id(const std::string& name) const {
-  for (std::size_t i = 0; i < comps_.size(); ++i)
-    if (comps_[i].name == name) return static_cast<int>(i);
+  auto it = index_.find(name);
+  if (it != index_.end()) return it->second;
   throw std::invalid_argument("PowerMonitor: no component named '" + name + "'; register it with add_component");
 }
 
@@ -108,7 +109,10 @@ void PowerMonitor::ensure_bin(uint64_t t_ps) {
   }
   if (idx >= nbins_) {
     nbins_ = static_cast<std::size_t>(idx) + 1;
-    for (auto& c : comps_) c.bins.resize(nbins_, 0.0);
+    // Room for a quarter more bins at once: with thousands of components, growing every
+    // vector by one bin per new bin is most of the monitor's cost. Bins past nbins_ stay 0.
+    for (auto& c : comps_)
+      if (c.bins.size() < nbins_) c.bins.resize(std::min(max_bins_, nbins_ + nbins_ / 4 + 16), 0.0);
   }
 }
 
@@ -318,6 +322,52 @@ void PowerMonitor::write_power_counters(trace::ChromeTrace& tr, uint64_t end_ps,
     for (auto& p : v) p.second = 0.0;
     tr.counter(counter, v, static_cast<uint64_t>(rows) * bin_ps_);
   }
+}
+
+PowerMonitor PowerMonitor::grouped(const std::vector<std::string>& group) const {
+  if (group.size() != comps_.size())
+    throw std::invalid_argument("PowerMonitor::grouped: " + std::to_string(group.size()) + " group names for " +
+                                std::to_string(comps_.size()) + " components");
+  PowerMonitor g(bin_ps_, max_bins_);
+  g.nbins_ = nbins_;
+  g.events_ = events_;
+  g.last_t_ = last_t_;
+  for (std::size_t i = 0; i < comps_.size(); ++i) {
+    auto it = g.index_.find(group[i]);
+    int id = it != g.index_.end() ? it->second : g.add_component(group[i], 0.0, 0.0);
+    Comp& d = g.comps_[static_cast<std::size_t>(id)];
+    const Comp& c = comps_[i];
+    d.area_um2 += c.area_um2;
+    d.leakage_uw += c.leakage_uw;
+    d.dynamic_pj += c.dynamic_pj;
+    for (std::size_t b = 0; b < nbins_; ++b) d.bins[b] += c.bins[b];
+  }
+  return g;
+}
+
+PowerMonitor PowerMonitor::grouped_by_kind() const {
+  std::vector<std::string> names;
+  names.reserve(comps_.size());
+  for (const auto& c : comps_) {
+    std::string k = component_kind(c.name);
+    for (auto& ch : k)
+      if (ch == ' ') ch = '_';
+    names.push_back(k);
+  }
+  return grouped(names);
+}
+
+std::string component_kind(const std::string& name) {
+  auto ends = [&](const std::string& suf) {
+    return name.size() > suf.size() && name.compare(name.size() - suf.size(), suf.size(), suf) == 0;
+  };
+  if (ends("_adc")) return "adc";
+  if (ends(".array")) return "crossbar array";
+  if (ends(".periphery")) return "tile periphery";
+  std::size_t i = name.size();
+  while (i > 0 && std::isdigit(static_cast<unsigned char>(name[i - 1]))) --i;
+  if (i < name.size() && i > 0) return name.substr(0, i) + " registers";
+  return name;
 }
 
 }  // namespace cimvp::power

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <unordered_map>
 #include <vector>
 
 namespace cimvp::trace {
@@ -97,6 +98,15 @@ class PowerMonitor {
   // the total as series, plus a final all-zero sample at the end of the last bin.
   void write_power_counters(trace::ChromeTrace& trace, uint64_t end_ps, const std::string& counter = "power_mW");
 
+  // A monitor whose components are groups of this one's: group[i] names component i's group
+  // (a valid component name; groups in order of first appearance). Areas, leakage, dynamic
+  // energy and every bin are summed, so totals and sum(power x width) carry over exactly (up to
+  // the order of the additions). For chips with thousands of components (scenario
+  // trace.power_series: kind), where one trace column per component is unreadable.
+  PowerMonitor grouped(const std::vector<std::string>& group) const;
+  // grouped() by component_kind(), spaces as '_' ("crossbar_array", "adc", "sram", ...).
+  PowerMonitor grouped_by_kind() const;
+
  private:
   struct Comp {
     std::string name;
@@ -115,6 +125,7 @@ class PowerMonitor {
 
   uint64_t bin_ps_;
   std::size_t max_bins_;
+  std::unordered_map<std::string, int> index_;  // name -> id (thousands of tiles register components)
   std::size_t nbins_ = 0;
   std::vector<Comp> comps_;
   uint64_t events_ = 0;
@@ -123,5 +134,11 @@ class PowerMonitor {
 
 // ps -> ns text with ps resolution, trailing zeros trimmed ("12.345", "7").
 std::string ns_text(uint64_t ps);
+
+// Kind of a component for grouped tables, the ADC share and trace.power_series: kind:
+// tile<i>_adc -> "adc", tile<i>.array -> "crossbar array", tile<i>.periphery -> "tile
+// periphery", tile<i> (its registers) -> "tile registers"; other <stem><digits> -> "<stem>
+// registers"; any other name is its own kind.
+std::string component_kind(const std::string& name);
 
 }  // namespace cimvp::power

@@ -26,11 +26,17 @@ void RegBlock::b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay
 unsigned int RegBlock::transport_dbg(tlm::tlm_generic_payload& gp) {
   // Debug reads see stored values without side effects; debug writes are refused.
   if (!gp.is_read()) return 0;
-  const Register* r = regs_.find(static_cast<uint32_t>(gp.get_address()));
-  if (!r || gp.get_data_length() != r->bytes()) return 0;
-  uint32_t v = r->value & r->mask();
-  std::memcpy(gp.get_data_ptr(), &v, r->bytes());
-  return r->bytes();
+  const uint32_t addr = static_cast<uint32_t>(gp.get_address());
+  if (const Register* r = regs_.find(addr)) {
+    if (gp.get_data_length() != r->bytes()) return 0;
+    uint32_t v = r->value & r->mask();
+    std::memcpy(gp.get_data_ptr(), &v, r->bytes());
+    return r->bytes();
+  }
+  const uint32_t* w = regs_.stored(addr);  // a register-array word (32-bit)
+  if (!w || gp.get_data_length() != 4) return 0;
+  std::memcpy(gp.get_data_ptr(), w, 4);
+  return 4;
 }
 
 }  // namespace cimvp

@@ -9,6 +9,7 @@
 #include <map>
 #include <ostream>
 #include <string>
+#include <vector>
 
 namespace cimvp {
 
@@ -38,6 +39,18 @@ struct Register {
   uint32_t mask() const { return width == RegWidth::W32 ? 0xFFFFFFFFu : (1u << static_cast<unsigned>(width)) - 1u; }
 };
 
+// `count` consecutive 32-bit registers <name>0..<name><count-1> declared once, with
+// index-aware callbacks (an ADC bank's level/threshold/edge windows have 1,000+ words, and a
+// chip thousands of banks).
+struct RegisterArray {
+  std::string name;
+  uint32_t offset = 0, count = 0, reset = 0;
+  RegAccess access = RegAccess::RW;
+  std::function<uint32_t(uint32_t index)> on_read;
+  std::function<void(uint32_t index, uint32_t value)> on_write;
+  std::vector<uint32_t> values;
+};
+
 class RegisterBank {
  public:
   explicit RegisterBank(std::string block_name) : block_(std::move(block_name)) {}
@@ -49,6 +62,10 @@ class RegisterBank {
   // register's bytes must not overlap another's, and the reset value must fit the width.
   Register& add(const std::string& name, uint32_t offset, RegWidth width, uint32_t reset, RegAccess access,
                 std::function<uint32_t()> on_read = {}, std::function<void(uint32_t)> on_write = {});
+
+  // Declares a register array at offset .. offset + 4 (count - 1); no overlap with others.
+  void add_array(const std::string& name, uint32_t offset, uint32_t count, uint32_t reset, RegAccess access,
+                 std::function<uint32_t(uint32_t)> on_read = {}, std::function<void(uint32_t, uint32_t)> on_write = {});
 
   // Restores every register to its reset value.
   void reset();
@@ -63,7 +80,9 @@ class RegisterBank {
   // Direct access for the model itself (no side effects). Bits above the register's width
   // never reach the bus.
   uint32_t& value(uint32_t offset);
-  const Register* find(uint32_t offset) const;
+  const Register* find(uint32_t offset) const;  // single registers only
+  // Stored value of the register or array word at offset (debug reads), nullptr if none.
+  const uint32_t* stored(uint32_t offset) const;
   const std::map<uint32_t, Register>& registers() const { return regs_; }
 
   // One line per register: bus address, offset, access, width, reset value, name.
@@ -72,6 +91,9 @@ class RegisterBank {
  private:
   std::string block_;
   std::map<uint32_t, Register> regs_;
+  std::vector<RegisterArray> arrays_;
+  RegisterArray* array_at(uint32_t offset, uint32_t* index);
+  void access_array(tlm::tlm_generic_payload& gp, RegisterArray& a, uint32_t index);
 };
 
 }  // namespace cimvp

@@ -46,8 +46,13 @@ const std::vector<BlockKind>& block_kinds() {
          // The end time is the firmware's exit time when it exited, as for power.csv.
          PowerSc* power = &s.ctx.power;
          Sysctl* sys = m.get();
-         s.ctx.tracer.set_close_hook("power", [power, sys](trace::ChromeTrace& t, uint64_t end_ps) {
-           power->core().write_power_counters(t, sys->exited() ? to_ps(sys->exit_time()) : end_ps);
+         const bool by_kind = s.ctx.scenario.trace.power_series == "kind";  // series per kind, not per component
+         s.ctx.tracer.set_close_hook("power", [power, sys, by_kind](trace::ChromeTrace& t, uint64_t end_ps) {
+           const uint64_t end = sys->exited() ? to_ps(sys->exit_time()) : end_ps;
+           if (by_kind)
+             power->core().grouped_by_kind().write_power_counters(t, end);
+           else
+             power->core().write_power_counters(t, end);
          });
          b.target = &m->tsock;
          b.regs = &m->regs();

@@ -31,21 +31,6 @@ std::string fmt(double v, int prec = 3) {
   return s.str();
 }
 
-// Component kind for the grouped tables: tile<i>_adc -> adc, tile<i>.array -> array,
-// tile<i>.periphery -> periphery, tile<i> (its registers) -> tile registers, else the name.
-std::string component_kind(const std::string& name) {
-  auto ends = [&](const std::string& suf) {
-    return name.size() > suf.size() && name.compare(name.size() - suf.size(), suf.size(), suf) == 0;
-  };
-  if (ends("_adc")) return "adc";
-  if (ends(".array")) return "crossbar array";
-  if (ends(".periphery")) return "tile periphery";
-  std::size_t i = name.size();
-  while (i > 0 && std::isdigit(static_cast<unsigned char>(name[i - 1]))) --i;
-  if (i < name.size() && i > 0) return name.substr(0, i) + " registers";
-  return name;
-}
-
 // PNG plots from the run's files (tools/plot_report.py), when Debian's python3 has matplotlib.
 // The platform never needs Python: without it (or with CIMVP_PLOTS=0) this does nothing.
 std::vector<std::string> make_plots(const std::string& dir) {
@@ -150,8 +135,13 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   auto& pm = out.power->core();
   const uint64_t end_ps = r.sim_time_ps;
 
-  pm.write_power_csv(dir + "/power.csv", end_ps);
-  pm.write_power_vcd(dir + "/power.vcd", end_ps);
+  // The power trace per component, or per kind for chips with thousands of components
+  // (trace.power_series; the breakdown files and summary.json stay per component).
+  const bool by_kind = sc.trace.power_series == "kind";
+  power::PowerMonitor kinds_view = by_kind ? pm.grouped_by_kind() : power::PowerMonitor(1);
+  power::PowerMonitor& series = by_kind ? kinds_view : pm;
+  series.write_power_csv(dir + "/power.csv", end_ps);
+  series.write_power_vcd(dir + "/power.vcd", end_ps);
   pm.write_energy_breakdown_csv(dir + "/energy_breakdown.csv", end_ps);
   pm.write_area_breakdown_csv(dir + "/area_breakdown.csv");
   write_text(dir + "/run.log", out.console_log);
@@ -184,7 +174,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   std::map<std::string, std::pair<double, double>> kinds;  // kind -> (pJ, um2), sorted
   double area_total = 0;
   for (std::size_t i = 0; i < pm.component_count(); ++i) {
-    auto& k = kinds[component_kind(pm.component_name(i))];
+    auto& k = kinds[power::component_kind(pm.component_name(i))];
     k.first += pm.dynamic_pj(i) + pm.static_pj(i, end_ps);
     k.second += pm.area_um2(i);
     area_total += pm.area_um2(i);
@@ -281,12 +271,16 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
      << "| wall time | " << fmt(r.wall_seconds, 3) << " s |\n"
      << "| energy | " << fmt(total, 1) << " pJ |\n";
   if (!r.error.empty()) md << "| error | " << r.error << " |\n";
-  md << "\n## Energy by component\n\n| component | energy (pJ) | share |\n|---|---:|---:|\n";
-  for (std::size_t i = 0; i < pm.component_count(); ++i) {
-    double e = pm.dynamic_pj(i) + pm.static_pj(i, end_ps);
-    md << "| " << pm.component_name(i) << " | " << fmt(e, 1) << " | " << fmt(total > 0 ? 100 * e / total : 0, 1)
+  md << "\n## Energy by " << (by_kind ? "kind" : "component") << "\n\n| " << (by_kind ? "kind" : "component")
+     << " | energy (pJ) | share |\n|---|---:|---:|\n";
+  for (std::size_t i = 0; i < series.component_count(); ++i) {
+    double e = series.dynamic_pj(i) + series.static_pj(i, end_ps);
+    md << "| " << series.component_name(i) << " | " << fmt(e, 1) << " | " << fmt(total > 0 ? 100 * e / total : 0, 1)
        << "% |\n";
   }
+  if (by_kind)
+    md << "\n" << pm.component_count() << " components (trace.power_series: kind); per component: "
+       << "`energy_breakdown.csv`, `area_breakdown.csv`, summary.json.\n";
   if (r.metrics.count("latency_ns_per_inference") || r.metrics.count("tops")) {
     md << "\n## Performance\n\n| metric | value |\n|---|---:|\n";
     for (const auto& [k, v] : r.metrics) md << "| " << k << " | " << fmt(v, 4) << " |\n";
@@ -333,11 +327,27 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
     md << "\nMSE in digits^2 of the pre-ADC signal (docs/calibration.md); histograms with thresholds: `adc_layer<i>.png`.\n";
   }
   md << "\n## Energy events\n\n| event | count | pJ each | pJ |\n|---|---:|---:|---:|\n";
-  for (const auto& ev : out.power->events())
-    if (ev.count)
-      md << "| " << ev.component << "." << ev.name << " | " << ev.count << " | " << fmt(ev.pj_each, 4) << " | "
-         << fmt(ev.pj_each * static_cast<double>(ev.count), 1) << " |\n";
-  md << "\nPower trace: " << pm.rows_for(end_ps) << " bins of " << power::ns_text(pm.bin_ps())
+  if (by_kind) {  // summed over the components of a kind (same event, same energy each)
+    std::map<std::string, std::pair<uint64_t, double>> ev_kind;
+    std::vector<std::string> order;
+    for (const auto& ev : out.power->events()) {
+      const std::string key = power::component_kind(ev.component) + "." + ev.name;
+      if (!ev_kind.count(key)) order.push_back(key);
+      auto& e = ev_kind[key];
+      e.first += ev.count;
+      e.second = ev.pj_each;
+    }
+    for (const auto& key : order)
+      if (ev_kind[key].first)
+        md << "| " << key << " | " << ev_kind[key].first << " | " << fmt(ev_kind[key].second, 4) << " | "
+           << fmt(ev_kind[key].second * static_cast<double>(ev_kind[key].first), 1) << " |\n";
+  } else {
+    for (const auto& ev : out.power->events())
+      if (ev.count)
+        md << "| " << ev.component << "." << ev.name << " | " << ev.count << " | " << fmt(ev.pj_each, 4) << " | "
+           << fmt(ev.pj_each * static_cast<double>(ev.count), 1) << " |\n";
+  }
+  md << "\nPower trace: " << series.rows_for(end_ps) << " bins of " << power::ns_text(series.bin_ps())
      << " ns in `power.csv` / `power.vcd` / `trace.json` (counter `power_mW`).\n";
   const auto pngs = make_plots(dir);
   if (!pngs.empty()) {

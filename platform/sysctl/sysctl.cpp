@@ -1,6 +1,7 @@
 #include "platform/sysctl/sysctl.hpp"
 
 #include "cimvp/regs.h"
+#include "platform/power/power_monitor.hpp"
 #include "platform/tracing/tracer.hpp"
 
 namespace cimvp {
@@ -87,7 +88,13 @@ void Sysctl::on_exit(uint32_t v) {
 }
 
 void Sysctl::on_phase_begin(uint32_t id) {
-  open_.push_back({id, regs_.value(SYSCTL_PHASE_ARG), access_time(), ctx_.power.dynamic_total_pj()});
+  open_.push_back({id, regs_.value(SYSCTL_PHASE_ARG), access_time(), ctx_.power.dynamic_total_pj(), {}});
+  if (id == FW_PHASE_INFER) {
+    const auto& pm = ctx_.power.core();
+    auto& v = open_.back().component_pj_at_start;
+    v.resize(pm.component_count());
+    for (std::size_t i = 0; i < v.size(); ++i) v[i] = pm.dynamic_pj(i);
+  }
   ctx_.tracer.set(phase_wire_, id, access_time());
 }
 
@@ -100,6 +107,13 @@ void Sysctl::on_phase_end(uint32_t id) {
     tot.count++;
     tot.time_ns += (access_time() - p.start).to_seconds() * 1e9;
     tot.dynamic_pj += ctx_.power.dynamic_total_pj() - p.dynamic_pj_at_start;
+    if (p.id == FW_PHASE_INFER) {
+      const auto& pm = ctx_.power.core();
+      tot.component_dynamic_pj.resize(pm.component_count(), 0.0);
+      for (std::size_t i = 0; i < pm.component_count(); ++i)
+        tot.component_dynamic_pj[i] +=
+            pm.dynamic_pj(i) - (i < p.component_pj_at_start.size() ? p.component_pj_at_start[i] : 0.0);
+    }
     std::string args = "{\"arg\":" + std::to_string(p.arg) + "}";
     ctx_.tracer.slice(phase_track_, phase_name(p.id), "firmware", p.start, access_time() - p.start, args);
     ctx_.tracer.set(phase_wire_, open_.empty() ? 0 : open_.back().id, access_time());

@@ -41,6 +41,9 @@ class Sysctl : public RegBlock {
     uint64_t count = 0;
     double time_ns = 0;
     double dynamic_pj = 0;
+    // Per power component (index as in the power monitor), FW_PHASE_INFER only: what the
+    // VGG8 study's per-kind inference breakdown needs (summary.json `inference`).
+    std::vector<double> component_dynamic_pj;
   };
   PhaseStats phase_stats(uint32_t id) const;
 
@@ -64,6 +67,7 @@ class Sysctl : public RegBlock {
     uint32_t arg;
     sc_core::sc_time start;
     double dynamic_pj_at_start;
+    std::vector<double> component_pj_at_start;  // FW_PHASE_INFER only
   };
   std::map<uint32_t, PhaseStats> phase_totals_;
   std::vector<OpenPhase> open_;

@@ -106,21 +106,38 @@ std::size_t Json::size() const {
   return (type_ == Type::Array || type_ == Type::Object) ? items_.size() : 0;
 }
 
+std::size_t Json::key_position(const std::string& key) const {
+  constexpr std::size_t kLinear = 32;  // small objects: a scan is cheaper than a hash index
+  if (keys_.size() < kLinear) {
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] == key) return i;
+    return keys_.size();
+  }
+  auto& m = index_.map;
+  if (!m || m->size() != keys_.size()) {
+    m = std::make_unique<std::unordered_map<std::string, std::size_t>>();
+    m->reserve(keys_.size() * 2);
+    for (std::size_t i = 0; i < keys_.size(); ++i) m->emplace(keys_[i], i);
+  }
+  auto it = m->find(key);
+  return it == m->end() ? keys_.size() : it->second;
+}
+
 Json& Json::operator[](const std::string& key) {
   if (type_ == Type::Null) type_ = Type::Object;
   if (type_ != Type::Object) type_error("object", type_);
-  for (std::size_t i = 0; i < keys_.size(); ++i)
-    if (keys_[i] == key) return items_[i];
+  const std::size_t i = key_position(key);
+  if (i < keys_.size()) return items_[i];
   keys_.push_back(key);
   items_.emplace_back();
+  if (index_.map) index_.map->emplace(key, keys_.size() - 1);
   return items_.back();
 }
 
 const Json* Json::find(const std::string& key) const {
   if (type_ != Type::Object) return nullptr;
-  for (std::size_t i = 0; i < keys_.size(); ++i)
-    if (keys_[i] == key) return &items_[i];
-  return nullptr;
+  const std::size_t i = key_position(key);
+  return i < keys_.size() ? &items_[i] : nullptr;
 }
 
 const Json& Json::at(const std::string& key) const {

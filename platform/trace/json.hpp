@@ -8,10 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <vector>
 
 namespace cimvp::trace {
@@ -115,6 +117,21 @@ class Json {
   std::string str_;
   std::vector<std::string> keys_;  // objects: keys_[i] names items_[i]
   std::vector<Json> items_;
+  // Objects with many keys (a summary of a chip with thousands of components): key -> index,
+  // built on the first lookup and kept in step by operator[]. A copy starts without one.
+  struct KeyIndex {
+    std::unique_ptr<std::unordered_map<std::string, std::size_t>> map;
+    KeyIndex() = default;
+    KeyIndex(const KeyIndex&) {}
+    KeyIndex& operator=(const KeyIndex&) {
+      map.reset();
+      return *this;
+    }
+    KeyIndex(KeyIndex&&) noexcept = default;
+    KeyIndex& operator=(KeyIndex&&) noexcept = default;
+  };
+  mutable KeyIndex index_;
+  std::size_t key_position(const std::string& key) const;  // keys_.size() if absent
 
   friend class JsonParser;
 };

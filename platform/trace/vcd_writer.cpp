@@ -1,6 +1,8 @@
 #include "platform/trace/vcd_writer.hpp"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <cstring>
 #include <stdexcept>
 
@@ -168,19 +170,23 @@ void VcdWriter::write_header() {
   // Scopes in first-declaration order, each with its variables in declaration order.
   std::vector<std::string> open_path;
   std::vector<std::string> scope_order;
+  std::set<std::string> seen;  // thousands of tiles: a scan per signal would be quadratic
   for (const auto& s : sigs_)
-    if (std::find(scope_order.begin(), scope_order.end(), s.scope) == scope_order.end())
-      scope_order.push_back(s.scope);
+    if (seen.insert(s.scope).second) scope_order.push_back(s.scope);
   // Sort scopes so that children follow their parent contiguously (a scope is entered once),
   // keeping first-declaration order among siblings.
   std::vector<std::vector<std::string>> paths;
   for (const auto& sc : scope_order) paths.push_back(split_scope(sc));
   std::vector<std::size_t> order(paths.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // First scope (in declaration order) under each prefix.
+  std::map<std::vector<std::string>, std::size_t> first;
+  for (std::size_t i = 0; i < paths.size(); ++i)
+    for (std::size_t k = 1; k <= paths[i].size(); ++k)
+      first.emplace(std::vector<std::string>(paths[i].begin(), paths[i].begin() + static_cast<long>(k)), i);
   auto first_pos = [&](const std::vector<std::string>& prefix) {
-    for (std::size_t i = 0; i < paths.size(); ++i)
-      if (paths[i].size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), paths[i].begin())) return i;
-    return paths.size();
+    auto it = first.find(prefix);
+    return it == first.end() ? paths.size() : it->second;
   };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const auto& pa = paths[a];

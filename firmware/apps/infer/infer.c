@@ -43,8 +43,8 @@
 #include "lib/fw_soc.h"
 
 #define INFER_MAX_LAYERS 64u
-#define INFER_MAX_TILES 1024u
-#define INFER_MAX_LAYER_TILES 256u /* tile_wait_all handles up to 256 tiles per call */
+#define INFER_MAX_TILES 65536u       /* the platform's limit (16-bit discovery instance) */
+#define INFER_MAX_LAYER_TILES 65536u
 /* Firmware working memory (the CPU's local data memory). 48 MiB holds the example network's
  * batch with room to spare; a network that needs more stops with CIMNET_EXIT_SCRATCH. */
 #define INFER_POOL_BYTES (48u << 20)
@@ -61,6 +61,9 @@
 static cimnet_header_t g_hdr;
 static cimnet_layer_t g_layers[INFER_MAX_LAYERS];
 static tile_t g_tiles[INFER_MAX_TILES];
+/* One layer's started tiles and their error codes (tile_wait_all). */
+static const tile_t *g_tl[INFER_MAX_LAYER_TILES];
+static uint32_t g_errs[INFER_MAX_LAYER_TILES];
 static uint8_t g_pool[INFER_POOL_BYTES] __attribute__((aligned(64)));
 static uint32_t g_pool_used;
 /* Chip data path (docs/network.md): layer l runs with DMA im2col + DPU post-processing when
@@ -192,8 +195,8 @@ static int run_layer(uint32_t li, uint32_t sram, uint32_t nb, const float *x, fl
 
     im2col_quantise(L, x, nb, q);
 
-    const tile_t *tl[INFER_MAX_LAYER_TILES];
-    uint32_t errs[INFER_MAX_LAYER_TILES];
+    const tile_t **tl = g_tl;
+    uint32_t *errs = g_errs;
     for (uint32_t t = 0; t < ntl; t++) tl[t] = &g_tiles[L->first_tile + t];
     const uint32_t nsign = (L->flags & CIMNET_F_SIGNED_INPUT) ? 2u : 1u;
     const uint32_t bits = g_hdr.input_bits, dmask = (1u << bits) - 1u;
@@ -368,8 +371,8 @@ static int run_tiles(uint32_t li, uint32_t sram, uint32_t nvec)
 {
     const cimnet_layer_t *L = &g_layers[li];
     const uint32_t K = L->k, N = L->n, rows = g_hdr.rows, ntl = L->row_blocks * L->col_blocks;
-    const tile_t *tl[INFER_MAX_LAYER_TILES];
-    uint32_t errs[INFER_MAX_LAYER_TILES];
+    const tile_t **tl = g_tl;
+    uint32_t *errs = g_errs;
     if (ntl == 0u || ntl > INFER_MAX_LAYER_TILES) return CIMNET_EXIT_BAD_IMAGE;
     for (uint32_t t = 0; t < ntl; t++) {
         const uint32_t rb = t / L->col_blocks, cb = t % L->col_blocks;
@@ -767,11 +770,11 @@ int fw_app_infer(void)
         return CIMNET_EXIT_BAD_IMAGE;
     }
     hal_read_block(image_base + g_hdr.layers_off, g_layers, g_hdr.n_layers * sizeof(cimnet_layer_t));
-    for (uint32_t t = 0; t < g_hdr.n_tiles; t++)
-        if (tile_open(t, &g_tiles[t]) != 0) {
-            fw_printf("infer: tile %u is missing (the network needs %u tiles)\n", t, g_hdr.n_tiles);
-            return CIMNET_EXIT_NO_TILE;
-        }
+    const int missing = tile_open_all(g_tiles, g_hdr.n_tiles);
+    if (missing >= 0) {
+        fw_printf("infer: tile %u is missing (the network needs %u tiles)\n", (uint32_t)missing, g_hdr.n_tiles);
+        return CIMNET_EXIT_NO_TILE;
+    }
     fw_phase_end(FW_PHASE_BOOT);
     /* Phase marks: boot = [0, mk[0]], program, calibrate, infer between the next ones. */
     pmu_mark_t mk[4], zero = {0};
