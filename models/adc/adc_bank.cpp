@@ -24,6 +24,16 @@ float bits_float(uint32_t u) {
   return f;
 }
 
+const char* mode_name(uint32_t m) {
+  switch (m) {
+    case ADC_MODE_SAR: return "sar";
+    case ADC_MODE_FLASH: return "flash";
+    case ADC_MODE_QCELL: return "qcell";
+    case ADC_MODE_QCELL_SR: return "qcell_sr";
+    default: return "ideal";
+  }
+}
+
 uint32_t mode_code(const std::string& m) {
   if (m == "sar") return ADC_MODE_SAR;
   if (m == "flash") return ADC_MODE_FLASH;
@@ -425,6 +435,14 @@ bool AdcBank::write_capture(tlm_utils::simple_initiator_socket<Tile>& port, sc_c
 
 void AdcBank::account(uint64_t conversions, const sc_core::sc_time& start, const sc_core::sc_time& duration) {
   ctx_.power.energy(component_, conversion_pj() * static_cast<double>(conversions), start, duration);
+  // trace.json: the batch's conversion phase on the bank's own track (bounded count), with the
+  // converter type and bits applied (what the timing and energy above used).
+  if (conversions && ctx_.tracer.admit("adc", ctx_.scenario.trace.max_adc_slices)) {
+    if (track_ < 0) track_ = ctx_.tracer.track("adc", name_);
+    ctx_.tracer.slice(track_, "conversions", "adc", start, duration,
+                      "{\"conversions\":" + std::to_string(conversions) + ",\"mode\":\"" + mode_name(applied_mode_) +
+                          "\",\"bits\":" + std::to_string(applied_bits_) + "}");
+  }
 }
 
 std::vector<adc::QCellAdc*> AdcBank::qcell_copies(unsigned set) {

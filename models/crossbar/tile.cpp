@@ -198,10 +198,10 @@ void Tile::run() {
     // Energy, reported over the busy interval so the power trace shows it where it is spent.
     const sc_core::sc_time compute_start = t0 + delay;
     ctx_.power.energy(array_component_, r.stats.array_energy_pj, compute_start, ns(compute_ns));
-    ctx_.power.report(ev_dac_, static_cast<uint64_t>(nvec) * r.stats.input_cycles * k, compute_start);
-    ctx_.power.report(ev_mux_, static_cast<uint64_t>(r.stats.adc_conversions), compute_start);
-    ctx_.power.report(ev_shift_add_, static_cast<uint64_t>(r.stats.adc_conversions), compute_start);
-    ctx_.power.report(ev_buffer_, in_bytes_.size() + out_vals_.size() * 4, compute_start);
+    ctx_.power.report_spread(ev_dac_, static_cast<uint64_t>(nvec) * r.stats.input_cycles * k, compute_start, ns(compute_ns));
+    ctx_.power.report_spread(ev_mux_, static_cast<uint64_t>(r.stats.adc_conversions), compute_start, ns(compute_ns));
+    ctx_.power.report_spread(ev_shift_add_, static_cast<uint64_t>(r.stats.adc_conversions), compute_start, ns(compute_ns));
+    ctx_.power.report_spread(ev_buffer_, in_bytes_.size() + out_vals_.size() * 4, compute_start, ns(compute_ns));
     adc_->account(static_cast<uint64_t>(r.stats.adc_conversions), compute_start, ns(compute_ns));
 
     sc_core::wait(total);

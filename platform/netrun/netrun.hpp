@@ -114,8 +114,8 @@ struct Accuracy {
 Accuracy score(const std::vector<uint32_t>& predicted, const std::vector<uint8_t>& labels, int classes = 10);
 
 // summary.json `adc` object (docs/outputs.md, docs/calibration.md): mode, bits, the calibration
-// settings and every group's result; added to DIR/summary.json (which the run wrote).
-void add_adc_summary(const std::string& dir, const config::Scenario& sc, const CalibrationResult& cr);
+// settings and every group's result (the flow hands it to the SoC's outputs, summary_extra).
+trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr);
 
 // `cimvp run` for a scenario with a network section: compile, load, run, score, write
 // accuracy.csv and the summary metrics. progress: show progress on stderr.

@@ -107,9 +107,7 @@ TEST_CASE("calibration: Lloyd-Max per layer, write-verify, edges read back withi
   CHECK(r.log.find("write-verify pulses") != std::string::npos);
 
   // summary.json's adc section from the same result.
-  cimvp::netrun::add_adc_summary(dir, r.scenario, r.cal);
-  const auto js = cimvp::trace::Json::parse_file(dir + "/summary.json");
-  const auto& adc = js.at("adc");
+  const auto adc = cimvp::netrun::adc_summary(r.scenario, r.cal);
   CHECK(adc.at("mode").as_string() == "qcell");
   CHECK(adc.at("calibration").at("prog_pulses").as_double() == Approx(double(r.progctl_pulses)));
   REQUIRE(adc.at("layers").size() == 2);
