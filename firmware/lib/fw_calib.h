@@ -1,12 +1,15 @@
 /* ADC calibration flow (docs/calibration.md): the firmware side of issue 7.
  *
  * Before inference, for every layer of the compiled network (or every tile, with
- * CIMNET_CAL_F_GROUP_ARRAY): capture the raw pre-ADC column signals of the layer's tiles
+ * CIMNET_CAL_F_GROUP_ARRAY, or every column group of every tile, with
+ * CIMNET_CAL_F_GROUP_COLUMNS: the ADC banks' threshold sets): capture the raw pre-ADC column
+ * signals of the group
  * while calibration images (training split) run through the network, design a quantiser
  * from them with Lloyd-Max (lib/lloyd_max.h), write thresholds / levels / range into the
  * ADC banks, set the mode, APPLY, optionally program the Q-cell memristors by write-verify
- * (drivers/progctl.h), read the achieved edges back and report per-group MSE (uniform vs
- * Lloyd-Max vs achieved) on the console and in the job's result area.
+ * (drivers/progctl.h), read every ADC copy's achieved edges back and report per-group MSE
+ * (uniform min..max, mid-tread SAR, the design, achieved; for SR also copy 0 alone and the
+ * copies' disagreements) on the console and in the job's result area.
  *
  * The network itself is run by the caller (the `infer` app) through a callback, so this
  * library knows layers and tiles but not how a layer is computed. C11, freestanding.
@@ -67,6 +70,24 @@ uint32_t fw_calib_strategy(void);
 double fw_calib_zero_pinned(const float *xs, uint32_t n, uint32_t L, float w, void *work, float *thresholds,
                             float *levels, uint32_t *iterations);
 
+/* The quantiser design of one group (docs/calibration.md "Design choices"), pure (no chip access;
+ * the caller charges `cycles`): xs[0..n) ascending-sorted captured samples (n >= 1), the
+ * strategy bits, the expected edge error as a fraction of the design range (0: none), the
+ * Lloyd-Max k-means++ seed. Writes thr[2^bits - 1], lev[2^bits]; returns 0 or an LM_* error. */
+typedef struct {
+    uint32_t design;     /* CIMNET_CAL_D_LLOYD_MAX, _ZERO_PINNED or _FALLBACK (n < CIMNET_CAL_MIN_PER_LEVEL 2^bits) */
+    uint32_t iterations; /* Lloyd iterations over all starts and trials */
+    uint32_t zero_code;  /* the zero-pinned window's code, or 0xFFFFFFFF */
+    uint32_t zeros;      /* samples with |x| < 0.5 */
+    float lo, hi;        /* Q-cell range: the (clipped) design range widened to hold every threshold */
+    float w;             /* zero window [-w, w) when pinned */
+    float sigma_e;       /* expected edge error planned for (digits) */
+    double mse;          /* the nominal design on xs (unclipped) */
+    uint64_t cycles;     /* CPU cycles the design costs on the host CPU (assumption, fw_calib.c CYC_*) */
+} fw_calib_design_t;
+int fw_calib_design(const float *xs, uint32_t n, uint32_t bits, uint32_t strategy, float sigma_frac, uint32_t seed,
+                    float *thr, float *lev, fw_calib_design_t *out);
+
 /* Returns 0, or CIMNET_EXIT_CALIB (console says why), or the run callback's error. */
 int fw_calib_run(const fw_calib_args_t *a);
 
@@ -74,5 +95,13 @@ int fw_calib_run(const fw_calib_args_t *a);
  * [edges[2k], edges[2k+1]); the lowest matching window wins; no match -> nearest window
  * (tie -> lower). Returns the MSE of levels[code(x)] against x over n samples. */
 double fw_calib_qcell_mse(const float *x, uint32_t n, const float *edges, const float *levels, uint32_t n_levels);
+
+/* Super-resolution decoder as built (models/adc QCellSrAdc, docs/adc.md) on the codes of
+ * `copies` (2..8) ADCs of one sample (sorted in place): unanimous -> that level; else, when
+ * zero_code < n_levels and some copy returned it, levels[zero_code]; else a strict majority's
+ * level; else the nominal threshold at the top of the lower median code. *disagree = 1 unless
+ * unanimous. */
+float fw_calib_sr_value(uint32_t *codes, uint32_t copies, const float *thresholds, const float *levels,
+                        uint32_t n_levels, uint32_t zero_code, int *disagree);
 
 #endif

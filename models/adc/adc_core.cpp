@@ -510,6 +510,11 @@ void QCellSrAdc::rebuild() {
       return e;
     }
     e.disagree = 1;
+    if (zero_code_ >= 0 && std::find(codes, codes + N, zero_code_) != codes + N) {
+      e.code = zero_code_;
+      e.value = static_cast<float>(d.levels[static_cast<std::size_t>(zero_code_)]);
+      return e;
+    }
     // strict majority (N >= 3)?
     for (std::size_t i = 0; i < N;) {
       std::size_t j = i;
@@ -527,6 +532,14 @@ void QCellSrAdc::rebuild() {
     e.value = static_cast<float>(d.thresholds[cl]);  // boundary between code cl and cl+1
     return e;
   });
+}
+
+void QCellSrAdc::set_zero_code(int code) {
+  if (code < -1 || code >= (1 << bits()))
+    throw std::invalid_argument("QCellSrAdc: zero code " + std::to_string(code) + " outside -1.." +
+                                std::to_string((1 << bits()) - 1));
+  zero_code_ = code;
+  rebuild();
 }
 
 void QCellSrAdc::quantize(const float* in, float* out, int32_t* codes, std::size_t n, ConversionStats* st) const {

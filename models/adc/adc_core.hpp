@@ -210,6 +210,9 @@ class QCellAdc final : public Adc {
 // All agree -> that code's level. Otherwise: N == 2, or no strict majority -> the nominal
 // threshold at the top of the lower (median) code; N >= 3 with a strict majority -> the
 // majority code's level. Every non-unanimous conversion counts as a disagreement.
+// Optional zero code (set_zero_code, docs/adc.md "SR decoder"): a disagreement in which some
+// copy returns that code outputs that code's level (the firmware names the zero-pinned
+// window, so a zero input is not turned into the +-w boundary when one copy's edge moved).
 class QCellSrAdc final : public Adc {
  public:
   explicit QCellSrAdc(std::vector<QCellAdc> copies);
@@ -220,10 +223,14 @@ class QCellSrAdc final : public Adc {
   const std::vector<QCellAdc>& copies() const { return copies_; }
   void rebuild();  // after changing a copy's achieved edges
   const TransferTable& table() const { return table_; }
+  // -1: none (the plain rule above). Rebuilds the table. Throws on a code outside 0..2^b-1.
+  void set_zero_code(int code);
+  int zero_code() const { return zero_code_; }
 
  private:
   std::vector<QCellAdc> copies_;
   TransferTable table_;
+  int zero_code_ = -1;
 };
 
 // INL/DNL of a Q-cell ADC with uniform nominal thresholds on [0, 1], edges perturbed by

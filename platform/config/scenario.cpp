@@ -307,6 +307,7 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
     p.bits = static_cast<int>(a->integer("bits", p.bits, 2, 8));
     p.share = static_cast<int>(a->integer("share", p.share, 1, 4096));
     p.range = a->choice("range", p.range, {"design", "calibrated"});
+    p.uniform_shape = a->choice("uniform_shape", p.uniform_shape, {"mid_tread", "min_max"});
     p.variation_frac = a->number("variation_frac", p.variation_frac, 0, 0.5);
     p.comparator_offset_frac = a->number("comparator_offset_frac", p.comparator_offset_frac, 0, 0.5);
     p.sr_copies = static_cast<int>(a->integer("sr_copies", p.sr_copies, 2, 7));
@@ -455,8 +456,27 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     c.images = static_cast<uint64_t>(n->integer("images", static_cast<int64_t>(c.images), 1, 60000));
     c.first = static_cast<uint64_t>(n->integer("first", 0, 0, 59999));
     c.samples = static_cast<uint32_t>(n->integer("samples", c.samples, 16, 1 << 19));
-    c.group = n->choice("group", c.group, {"layer", "array"});
+    c.group = n->choice("group", c.group, {"layer", "array", "column_group"});
+    if (n->has("group_cols") || c.group == "column_group") {
+      const int share = s.chip.adc.share, cols = s.chip.mapping.cols;
+      if (!n->has("group_cols"))
+        n->fail("calibration.group: column_group needs calibration.group_cols (physical columns per group, a "
+                "multiple of chip.adc.share = " + std::to_string(share) + ", at most chip.crossbar.cols = " +
+                std::to_string(cols) + ")");
+      const auto gc = n->at("group_cols");
+      c.group_cols = static_cast<uint32_t>(gc.as_int(1, 1 << 16));
+      if (c.group != "column_group")
+        gc.fail("calibration.group_cols is only used with calibration.group: column_group (group is " + c.group + ")");
+      if (c.group_cols % static_cast<uint32_t>(share) != 0)
+        gc.fail("calibration.group_cols " + std::to_string(c.group_cols) + " is not a multiple of chip.adc.share " +
+                std::to_string(share) + " (every ADC must belong to one column group): use " +
+                std::to_string((c.group_cols + share - 1) / share * share));
+      if (c.group_cols > static_cast<uint32_t>(cols))
+        gc.fail("calibration.group_cols " + std::to_string(c.group_cols) + " exceeds the array's " +
+                std::to_string(cols) + " columns (chip.crossbar.cols)");
+    }
     c.program = n->choice("program", c.program, {"direct", "write_verify"});
+    c.sr_policy = n->choice("sr_policy", c.sr_policy, {"boundary", "zero_wins"});
     if (c.first + c.images > 60000)
       n->fail("calibration.first + calibration.images run past the 60000 training images: lower one of them");
     if (c.enabled && s.network.model.empty())

@@ -141,6 +141,8 @@ struct AdcParams {
   int bits = 5;                   // 2..8
   int share = 8;                  // columns multiplexed per ADC (NeuroSim's numColMuxed)
   std::string range = "calibrated";  // sar/flash: design full scale or calibrated [min, max]
+  std::string uniform_shape = "mid_tread";  // sar/flash transfer: mid_tread (signed, 0 is a level) | min_max
+                                            // (2^b levels from lo to hi); reset value of ADC_UNIFORM_SHAPE
   double variation_frac = 0.0;    // Q-cell edge sigma as a fraction of the input range
   double comparator_offset_frac = 0.0;  // SAR/flash comparator offset sigma, fraction of range
   int sr_copies = 2;              // ADCs per super-resolution group (2 = pair, 3+ = majority)
@@ -205,8 +207,11 @@ struct CalibrationParams {
   uint64_t images = 200;             // TRAINING-split images run through the network
   uint64_t first = 0;                // first training image
   uint32_t samples = 65536;          // capture capacity per ADC group (decimation fits the data to it)
-  std::string group = "layer";       // layer: one ADC design per layer | array: one per tile
+  std::string group = "layer";       // layer: one per layer | array: one per tile | column_group: one per
+                                     // group_cols physical columns of each tile (the bank's threshold sets)
+  uint32_t group_cols = 0;           // column_group: physical columns per group (multiple of chip.adc.share)
   std::string program = "direct";    // direct: APPLY sets edges (chip.adc.variation_frac error) | write_verify
+  std::string sr_policy = "boundary";  // qcell_sr decoder: boundary (paper) | zero_wins (docs/calibration.md)
 };
 
 struct TraceParams {

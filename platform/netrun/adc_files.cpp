@@ -24,6 +24,17 @@ uint32_t peek(RegisterBank& regs, uint32_t offset) {
   return r->on_read ? r->on_read() : r->value;
 }
 
+// A register write as the bus would do it (for ADC_SET_SEL: which threshold set the per-set
+// registers show), without timing or energy.
+void poke(RegisterBank& regs, uint32_t offset, uint32_t v) {
+  Register* r = const_cast<Register*>(regs.find(offset));
+  if (!r) throw std::logic_error("adc files: no register at offset " + std::to_string(offset));
+  if (r->on_write)
+    r->on_write(v);
+  else
+    r->value = v;
+}
+
 float peek_f(RegisterBank& regs, uint32_t offset) {
   const uint32_t u = peek(regs, offset);
   float f;
@@ -69,9 +80,10 @@ void write_file(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-std::string adc_group_name(const cimnet_calib_result_t& g, bool per_array) {
+std::string adc_group_name(const cimnet_calib_result_t& g, const std::string& group) {
   std::string s = "layer" + std::to_string(g.layer);
-  if (per_array) s += "_tile" + std::to_string(g.tile);
+  if (group == "array" || group == "column_group") s += "_tile" + std::to_string(g.tile);
+  if (group == "column_group") s += "_set" + std::to_string(g.set);
   return s;
 }
 
@@ -107,16 +119,24 @@ std::vector<std::string> write_adc_calibration_files(const std::string& dir, Soc
   std::vector<std::string> names;
   if (!cr.done) return names;
   const auto tiles = tiles_in_order(soc);
-  const bool per_array = soc.context().scenario.calibration.group == "array";
+  const std::string& group = soc.context().scenario.calibration.group;
+  const bool per_set = group == "column_group";
   for (const auto& g : cr.groups) {
     if (g.tiles == 0 || g.tile + g.tiles > tiles.size()) continue;
-    // The samples, tile by tile, as the firmware gathered them (capture buffer in SRAM).
+    // The samples, tile by tile, as the firmware gathered them (capture buffer in SRAM; column
+    // groups: the set's slot at CAP_ADDR + 4 set CAP_MAX, docs/adc.md "Capture").
     std::vector<float> x;
     for (uint32_t t = g.tile; t < g.tile + g.tiles; ++t) {
       if (!tiles[t]) continue;
       RegisterBank& r = tiles[t]->adc().regs();
-      const uint32_t addr = peek(r, ADC_CAP_ADDR);
-      const uint32_t count = std::min(peek(r, ADC_CAP_COUNT), peek(r, ADC_CAP_MAX));
+      const uint32_t cap_max = peek(r, ADC_CAP_MAX);
+      uint64_t addr = peek(r, ADC_CAP_ADDR);
+      uint32_t count = std::min(peek(r, ADC_CAP_COUNT), cap_max);
+      if (per_set) {
+        poke(r, ADC_SET_SEL, g.set);
+        addr += 4ull * g.set * cap_max;
+        count = std::min(peek(r, ADC_CAP_SET_COUNT), cap_max);
+      }
       const uint8_t* p = bus_bytes(soc, addr, 4ull * count);
       if (!p || count == 0) continue;
       const std::size_t at = x.size();
@@ -125,10 +145,11 @@ std::vector<std::string> write_adc_calibration_files(const std::string& dir, Soc
     }
     if (x.empty()) continue;
     RegisterBank& r0 = tiles[g.tile]->adc().regs();
+    if (per_set) poke(r0, ADC_SET_SEL, g.set);  // the set's THRESH / LEVEL / EDGE / RANGE windows
     const unsigned bits = peek(r0, ADC_BITS);
     const uint32_t mode = peek(r0, ADC_MODE);
     const unsigned L = 1u << bits;
-    const std::string name = adc_group_name(g, per_array);
+    const std::string name = adc_group_name(g, group);
 
     std::string cap = "sample_digits\n";
     const std::size_t m = std::min(max_samples, x.size());
@@ -141,15 +162,32 @@ std::vector<std::string> write_adc_calibration_files(const std::string& dir, Soc
     };
     // The SAR baseline: the full scale the firmware applied (SAR/flash modes), else the one it
     // would pick from the same samples.
-    double a = 0;
-    if (mode == ADC_MODE_SAR || mode == ADC_MODE_FLASH) a = peek_f(r0, ADC_RANGE_HI);
-    if (!(a > 0)) {
-      std::vector<float> xs = x;
-      std::sort(xs.begin(), xs.end());
-      a = midtread_full_scale(xs, bits);
-    }
+    const bool uniform_run = mode == ADC_MODE_SAR || mode == ADC_MODE_FLASH;
     std::vector<double> ut, ul;
-    midtread(a, bits, ut, ul);
+    if (peek(r0, ADC_UNIFORM_SHAPE) == ADC_SHAPE_MIN_MAX) {
+      // Min-max SAR (chip.adc.uniform_shape): 2^b levels from the range the firmware applied,
+      // or from the captured min..max it would apply.
+      double lo = uniform_run ? peek_f(r0, ADC_RANGE_LO) : 0, hi = uniform_run ? peek_f(r0, ADC_RANGE_HI) : 0;
+      if (!(hi > lo)) {
+        const auto mm = std::minmax_element(x.begin(), x.end());
+        lo = *mm.first;
+        hi = *mm.second;
+      }
+      ul.resize(L);
+      ut.resize(L - 1);
+      const double step = (hi - lo) / static_cast<double>(L - 1);
+      for (unsigned k = 0; k < L; ++k) ul[k] = lo + k * step;
+      for (unsigned k = 0; k + 1 < L; ++k) ut[k] = ul[k] + 0.5 * step;
+    } else {
+      double a = 0;
+      if (uniform_run) a = peek_f(r0, ADC_RANGE_HI);
+      if (!(a > 0)) {
+        std::vector<float> xs = x;
+        std::sort(xs.begin(), xs.end());
+        a = midtread_full_scale(xs, bits);
+      }
+      midtread(a, bits, ut, ul);
+    }
     rows("uniform", ut);
     rows("uniform_level", ul);
     if (mode == ADC_MODE_QCELL || mode == ADC_MODE_QCELL_SR) {
@@ -164,6 +202,9 @@ std::vector<std::string> write_adc_calibration_files(const std::string& dir, Soc
     write_file(dir + "/adc_thresholds_" + name + ".csv", th);
     names.push_back(name);
   }
+  if (per_set)
+    for (auto* t : tiles)
+      if (t) poke(t->adc().regs(), ADC_SET_SEL, 0);
   return names;
 }
 

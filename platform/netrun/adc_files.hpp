@@ -14,9 +14,9 @@ class Soc;
 
 namespace cimvp::netrun {
 
-// Base name of a calibration group's files: "layer<l>" (group: layer) or "layer<l>_tile<t>"
-// (group: array).
-std::string adc_group_name(const cimnet_calib_result_t& g, bool per_array);
+// Base name of a calibration group's files: "layer<l>" (calibration.group: layer),
+// "layer<l>_tile<t>" (array) or "layer<l>_tile<t>_set<k>" (column_group).
+std::string adc_group_name(const cimnet_calib_result_t& g, const std::string& group);
 
 // Mid-tread uniform quantiser of b bits and full scale a (the SAR/flash baseline,
 // models/adc UniformShape::MidTread): levels k a / 2^(b-1), k = -2^(b-1) .. 2^(b-1) - 1,
@@ -32,7 +32,7 @@ double midtread_full_scale(const std::vector<float>& sorted_x, unsigned bits);
 //   adc_capture_<group>.csv     header `sample_digits`, the samples the firmware captured
 //                               (all tiles of the group), decimated evenly to <= max_samples;
 //   adc_thresholds_<group>.csv  header `kind,index,value`: `uniform` / `uniform_level` (the
-//                               mid-tread SAR baseline), `lloyd_max` / `lloyd_max_level` (the
+//                               SAR baseline: mid-tread, or min-max when ADC_UNIFORM_SHAPE says so), `lloyd_max` / `lloyd_max_level` (the
 //                               nominal design in ADC_THRESH / ADC_LEVEL, Q-cell modes),
 //                               `achieved_edge` (ADC_EDGE read back: lo, hi per Q-cell window,
 //                               first tile of the group).

@@ -30,6 +30,9 @@
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/trace/json.hpp"
 
+static_assert(sizeof(cimnet_calib_header_t) == 64, "cimnet_calib_header_t layout");
+static_assert(sizeof(cimnet_calib_result_t) == 128, "cimnet_calib_result_t layout");
+
 namespace cimvp::netrun {
 
 namespace {
@@ -122,8 +125,17 @@ void Loader::set_calibration(Calibration c) {
   cal_ = std::move(c);
   cal_input_off_ = align4k(end_);
   cal_result_off_ = align4k(cal_input_off_ + cal_.u8.size());
-  // Result area: header + one record per group (at most one per tile).
-  end_ = cal_result_off_ + sizeof(cimnet_calib_header_t) + sizeof(cimnet_calib_result_t) * (h.n_tiles + h.n_layers);
+  end_ = cal_result_off_ + sizeof(cimnet_calib_header_t) + sizeof(cimnet_calib_result_t) * max_groups();
+}
+
+uint64_t Loader::max_groups() const {
+  // Result area: header + one record per group: at most one per tile and layer, or one per
+  // threshold set of every tile for column groups.
+  const auto& h = img_->header();
+  const uint64_t sets = (cal_.flags & CIMNET_CAL_F_GROUP_COLUMNS) && cal_.group_cols
+                            ? (uint64_t(h.cols) + cal_.group_cols - 1) / cal_.group_cols
+                            : 1;
+  return uint64_t(h.n_tiles) * sets + h.n_layers;
 }
 
 CalibrationResult Loader::collect_calibration(Soc& soc) const {
@@ -133,10 +145,24 @@ CalibrationResult Loader::collect_calibration(Soc& soc) const {
   const uint8_t* base = soc.memory(find_kind(sc, "hostmem")->name)->data() + cal_result_off_;
   std::memcpy(&cr.header, base, sizeof cr.header);
   if (cr.header.magic != CIMNET_CAL_MAGIC) return cr;
-  const uint32_t n = std::min<uint32_t>(cr.header.n_results, hdr_.n_tiles + hdr_.n_layers);
+  const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(cr.header.n_results, max_groups()));
   cr.groups.resize(n);
   std::memcpy(cr.groups.data(), base + sizeof cr.header, n * sizeof(cimnet_calib_result_t));
   cr.done = true;
+  // The banks' own counters after the run (the SR disagreements of inference, docs/calibration.md).
+  std::size_t k = 0;
+  for (const auto& e : sc.memory_map) {
+    if (e.block != "tile" || k >= img_->header().n_tiles) continue;
+    ++k;
+    auto* t = dynamic_cast<Tile*>(soc.module(e.name));
+    if (!t) continue;
+    auto& regs = t->adc().regs();
+    auto rd = [&](uint32_t off) { return uint64_t(regs.registers().at(off).on_read()); };
+    cr.conversions += rd(ADC_CONV_LO) | (rd(ADC_CONV_HI) << 32);
+    cr.sr_disagreements += rd(ADC_SR_DISAGREE);
+    cr.gaps += rd(ADC_GAPS);
+    cr.overlaps += rd(ADC_OVERLAPS);
+  }
   return cr;
 }
 
@@ -205,6 +231,8 @@ void Loader::load(Soc& soc, bool progress) {
     job.calib_flags = cal_.flags;
     job.calib_samples = cal_.samples;
     job.calib_result_off = static_cast<uint32_t>(cal_result_off_);
+    job.calib_group_cols = cal_.group_cols;
+    job.calib_sr_policy = cal_.sr_policy;
     std::memcpy(base + cal_input_off_, cal_.u8.data(), cal_.u8.size());
     std::memset(base + cal_result_off_, 0, sizeof(cimnet_calib_header_t));
   }
@@ -532,6 +560,8 @@ uint32_t adc_mode_code(const std::string& m) {
   return ADC_MODE_IDEAL;
 }
 
+}  // namespace
+
 // summary.json `adc` object (docs/outputs.md, docs/calibration.md): mode, bits and the
 // per-group MSE the firmware reported, handed to the SoC's outputs (RunResult::summary_extra).
 trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr) {
@@ -544,35 +574,77 @@ trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr)
   c["images"] = static_cast<double>(sc.calibration.images);
   c["split"] = "train";
   c["group"] = sc.calibration.group;
+  if (sc.calibration.group == "column_group") c["group_cols"] = static_cast<double>(sc.calibration.group_cols);
   c["program"] = sc.calibration.program;
+  if (sc.chip.adc.mode == "qcell_sr") c["sr_policy"] = sc.calibration.sr_policy;
   c["samples_per_group"] = static_cast<double>(cr.header.capacity);
   c["time_ns"] = cr.time_ns();
+  if (cr.header.has_energy)
+    c["energy_pj"] = static_cast<double>((uint64_t(cr.header.energy_fj_hi) << 32) | cr.header.energy_fj_lo) * 1e-3;
+  c["prog_pulses"] = static_cast<double>(cr.prog_pulses());
   c["prog_failures"] = static_cast<double>(cr.header.prog_failures);
   a["calibration"] = c;
+  const bool sr = sc.chip.adc.mode == "qcell_sr";
   Json layers = Json::array();
   for (const auto& g : cr.groups) {
     Json l = Json::object();
     l["layer"] = g.layer;
     l["tile"] = g.tile;
     l["tiles"] = g.tiles;
+    l["set"] = g.set;
+    l["col0"] = g.col0;
+    l["cols"] = g.cols;
     l["samples"] = g.samples;
     l["decimation"] = g.decim;
     l["range_lo"] = g.range_lo;
     l["range_hi"] = g.range_hi;
+    l["design"] = g.design == CIMNET_CAL_D_LLOYD_MAX     ? "lloyd_max"
+                  : g.design == CIMNET_CAL_D_ZERO_PINNED ? "zero_pinned"
+                  : g.design == CIMNET_CAL_D_FALLBACK    ? "fallback_uniform"
+                                                         : "none";
     l["mse_uniform"] = g.mse_uniform;
+    l["mse_sar"] = g.mse_sar;
+    l["sar_full_scale"] = g.sar_full_scale;
     l["mse_lloyd_max"] = g.mse_lloyd_max;
     l["mse_achieved"] = g.mse_achieved;
+    l["bias"] = g.bias;
+    l["zero_bias"] = g.zero_bias;
     l["max_edge_error"] = g.max_edge_err;
     l["lloyd_max_iterations"] = g.lm_iterations;
     l["fallback"] = (g.flags & CIMNET_CAL_R_FEW_SAMPLES) ? "uniform (too few samples)"
                     : (g.flags & CIMNET_CAL_R_NO_SAMPLES) ? "design range (no samples)"
                                                            : "none";
     l["programming_failures"] = (g.flags & CIMNET_CAL_R_PROG_FAIL) != 0;
+    if (g.zero_code != 0xFFFFFFFFu) l["zero_code"] = g.zero_code;
+    if (sr) {
+      // The SR decoder emulated by the firmware on the captured samples (both copies' edges).
+      const double decoded = double(g.samples) * g.tiles;
+      Json srj = Json::object();
+      srj["mse_single"] = g.mse_single;
+      srj["bias_single"] = g.bias_single;
+      srj["zero_bias_single"] = g.zero_bias_single;
+      srj["disagreements"] = g.sr_disagree;
+      srj["disagree_share"] = decoded > 0 ? g.sr_disagree / decoded : 0.0;
+      srj["disagree_zero_share"] = g.sr_disagree ? double(g.sr_disagree_zero) / g.sr_disagree : 0.0;
+      l["sr"] = srj;
+    }
     // Histogram data for tools/plot_report.py (adc_files.hpp).
-    l["files"] = "adc_capture_" + adc_group_name(g, sc.calibration.group == "array") + ".csv";
+    l["files"] = "adc_capture_" + adc_group_name(g, sc.calibration.group) + ".csv";
     layers.push_back(l);
   }
   a["layers"] = layers;
+  // The banks' counters over the inference that followed (calibration conversions removed).
+  Json cv = Json::object();
+  const uint64_t conv = cr.conversions > cr.calib_conversions() ? cr.conversions - cr.calib_conversions() : 0;
+  const uint64_t dis = cr.sr_disagreements > cr.header.sr_disagree ? cr.sr_disagreements - cr.header.sr_disagree : 0;
+  cv["conversions"] = static_cast<double>(conv);
+  cv["gaps"] = static_cast<double>(cr.gaps);
+  cv["overlaps"] = static_cast<double>(cr.overlaps);
+  if (sr) {
+    cv["sr_disagreements"] = static_cast<double>(dis);
+    cv["sr_disagree_rate"] = conv ? static_cast<double>(dis) / static_cast<double>(conv) : 0.0;
+  }
+  a["inference"] = cv;
   return a;
 }
 
@@ -659,8 +731,11 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
     cal.u8 = std::move(data.adc_calibration);
     cal.mode = adc_mode_code(sc.chip.adc.mode);
     cal.flags = (cs.program == "write_verify" ? CIMNET_CAL_F_WRITE_VERIFY : 0u) |
-                (cs.group == "array" ? CIMNET_CAL_F_GROUP_ARRAY : 0u);
+                (cs.group == "array" ? CIMNET_CAL_F_GROUP_ARRAY : 0u) |
+                (cs.group == "column_group" ? CIMNET_CAL_F_GROUP_COLUMNS : 0u);
     cal.samples = cs.samples;
+    cal.group_cols = cs.group == "column_group" ? cs.group_cols : 0u;
+    cal.sr_policy = cs.sr_policy == "zero_wins" ? CIMNET_CAL_SR_ZERO_WINS : CIMNET_CAL_SR_BOUNDARY;
     loader->set_calibration(std::move(cal));
   }
   loader->check(sc);
@@ -705,6 +780,16 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
   Soc soc(sc, ro);
   RunResult r = soc.run();
   if (acc_out) *acc_out = acc;
+  if (calres.done && ro.echo_console) {
+    // The one-off cost of the calibration, separate from inference (docs/calibration.md).
+    std::ostringstream os;
+    os << "cimvp: calibration " << calres.time_ns() * 1e-3 << " us simulated";
+    if (r.metrics.count("calibration_energy_pj")) os << ", " << r.metrics["calibration_energy_pj"] * 1e-3 << " nJ";
+    if (calres.prog_pulses()) os << ", " << calres.prog_pulses() << " write-verify pulses";
+    if (r.metrics.count("inference_energy_pj"))
+      os << "; inference " << r.metrics["inference_energy_pj"] * 1e-3 << " nJ";
+    std::cout << os.str() << " (summary.json calibration_energy_pj / inference_energy_pj)\n";
+  }
   return r;
 }
 

@@ -35,12 +35,18 @@ struct Calibration {
   uint32_t mode = 0;           // ADC_MODE_* after calibration
   uint32_t flags = 0;          // CIMNET_CAL_F_*
   uint32_t samples = 65536;    // capture capacity per group
+  uint32_t group_cols = 0;     // CIMNET_CAL_F_GROUP_COLUMNS: physical columns per group
+  uint32_t sr_policy = 0;      // CIMNET_CAL_SR_*
 };
 struct CalibrationResult {
   bool done = false;
   cimnet_calib_header_t header{};
   std::vector<cimnet_calib_result_t> groups;
+  // Bank counters summed over the network's tiles after the run (inference + calibration).
+  uint64_t conversions = 0, sr_disagreements = 0, gaps = 0, overlaps = 0;
   double time_ns() const { return double((uint64_t(header.time_ns_hi) << 32) | header.time_ns_lo); }
+  uint64_t prog_pulses() const { return (uint64_t(header.prog_pulses_hi) << 32) | header.prog_pulses; }
+  uint64_t calib_conversions() const { return (uint64_t(header.conv_hi) << 32) | header.conv_lo; }
 };
 
 struct Results {
@@ -82,6 +88,7 @@ class Loader {
   Calibration cal_;
   bool cpu_datapath_ = false;
   uint64_t cal_input_off_ = 0, cal_result_off_ = 0;
+  uint64_t max_groups() const;  // calibration result records the area holds
 };
 
 // Tile entries of the memory map (in discovery order).
@@ -123,6 +130,10 @@ struct Accuracy {
   void write_csv(const std::string& path) const;
 };
 Accuracy score(const std::vector<uint32_t>& predicted, const std::vector<uint8_t>& labels, int classes = 10);
+
+// summary.json `adc` object (docs/outputs.md, docs/calibration.md): mode, bits, the calibration
+// settings and every group's result (the flow hands it to the SoC's outputs, summary_extra).
+trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr);
 
 // `cimvp run` for a scenario with a network section: compile, load, run, score, write
 // accuracy.csv and the summary metrics. progress: show progress on stderr.

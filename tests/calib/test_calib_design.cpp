@@ -78,3 +78,59 @@ TEST_CASE("zero-pinned design declines when one side has no samples", "[calib][d
   xs = {-1.f, 0.f, 1.f};
   CHECK(design(xs, 2, 0.5f, thr, lev) < 0.0);  // L < 3: no room for two sides and 0
 }
+
+TEST_CASE("SR decoder emulation: unanimous, boundary, zero window wins, majority", "[calib][design][sr]") {
+  // 3-bit design: thresholds t0..t6, levels l0..l7; code 3 is the zero window (level 0).
+  const std::vector<float> thr = {-3.f, -2.f, -0.5f, 0.5f, 1.5f, 2.5f, 3.5f};
+  const std::vector<float> lev = {-3.5f, -2.5f, -1.25f, 0.f, 1.f, 2.f, 3.f, 3.75f};
+  int dis = -1;
+  auto sr = [&](std::vector<uint32_t> c, uint32_t zero) {
+    return fw_calib_sr_value(c.data(), static_cast<uint32_t>(c.size()), thr.data(), lev.data(), 8, zero, &dis);
+  };
+  CHECK(sr({5, 5}, 0xFFFFFFFFu) == 2.f);
+  CHECK(dis == 0);
+  // Pair disagreeing: the nominal threshold at the top of the lower code (paper's rule).
+  CHECK(sr({4, 5}, 0xFFFFFFFFu) == 1.5f);
+  CHECK(dis == 1);
+  CHECK(sr({3, 2}, 0xFFFFFFFFu) == -0.5f);  // a zero input next to the zero window -> -w
+  CHECK(sr({3, 4}, 0xFFFFFFFFu) == 0.5f);
+  // Zero window wins a disagreement it takes part in; others keep the boundary rule.
+  CHECK(sr({3, 2}, 3) == 0.f);
+  CHECK(dis == 1);
+  CHECK(sr({4, 3}, 3) == 0.f);
+  CHECK(sr({4, 5}, 3) == 1.5f);
+  // Three copies: strict majority's level; no majority -> boundary above the median code.
+  CHECK(sr({6, 2, 6}, 0xFFFFFFFFu) == 3.f);
+  CHECK(sr({1, 4, 6}, 0xFFFFFFFFu) == 1.5f);
+  CHECK(sr({7, 7}, 0xFFFFFFFFu) == 3.75f);
+}
+
+TEST_CASE("design labels: zero-pinned counts its iterations, too few samples is the labelled fallback",
+          "[calib][design]") {
+  std::vector<float> xs;
+  for (int i = 0; i < 4000; ++i) xs.push_back(static_cast<float>((i * 7919) % 41 - 20) * (i % 3 == 0 ? 0.f : 1.f));
+  std::sort(xs.begin(), xs.end());
+  std::vector<float> thr(15), lev(16);
+  fw_calib_design_t d;
+  REQUIRE(fw_calib_design(xs.data(), static_cast<uint32_t>(xs.size()), 4, FW_CALIB_STRATEGY_DEFAULT, 0.f, 1u,
+                          thr.data(), lev.data(), &d) == 0);
+  CHECK(d.design == CIMNET_CAL_D_ZERO_PINNED);  // a third of the samples are 0
+  CHECK(d.iterations > 0u);
+  REQUIRE(d.zero_code < 16u);
+  CHECK(lev[d.zero_code] == 0.f);
+  CHECK(d.zeros >= 4000u / 3u);
+  // Without pinning: classic Lloyd-Max, its iterations counted too.
+  REQUIRE(fw_calib_design(xs.data(), static_cast<uint32_t>(xs.size()), 4, FW_CALIB_S_CLIP, 0.f, 1u, thr.data(),
+                          lev.data(), &d) == 0);
+  CHECK(d.design == CIMNET_CAL_D_LLOYD_MAX);
+  CHECK(d.iterations > 0u);
+  CHECK(d.zero_code == 0xFFFFFFFFu);
+  // 40 samples for 16 levels (< 4 x 16): uniform thresholds over [min, max], labelled so; its
+  // MSE (reported as mse_lloyd_max) is that fallback's, not a Lloyd-Max result.
+  std::vector<float> few(xs.begin(), xs.begin() + 40);
+  for (std::size_t i = 0; i < few.size(); ++i) few[i] = static_cast<float>(i) - 3.f;
+  REQUIRE(fw_calib_design(few.data(), 40, 4, FW_CALIB_STRATEGY_DEFAULT, 0.f, 1u, thr.data(), lev.data(), &d) == 0);
+  CHECK(d.design == CIMNET_CAL_D_FALLBACK);
+  const float step = 39.f / 16.f;
+  for (unsigned k = 0; k + 1 < 16; ++k) CHECK(thr[k] == Approx(-3.f + step * (k + 1)));
+}

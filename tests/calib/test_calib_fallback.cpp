@@ -21,7 +21,9 @@ TEST_CASE("calibration with too few samples falls back to uniform thresholds and
   for (const auto& g : r.cal.groups) {
     CHECK(g.samples <= 16u);
     CHECK((g.flags & CIMNET_CAL_R_FEW_SAMPLES) != 0u);
+    CHECK(g.design == CIMNET_CAL_D_FALLBACK);  // mse_lloyd_max is this fallback's MSE, labelled so
   }
+  CHECK(r.log.find("fallback_uniform") != std::string::npos);
   CHECK(r.log.find("fallback") != std::string::npos);
   CHECK(r.log.find("only ") != std::string::npos);
   // Thresholds written: evenly spaced over [min, max] (k+1)/L.

@@ -158,7 +158,10 @@ typedef struct {
     uint32_t calib_samples;    /* capture capacity per ADC group, samples (decimation chosen to fit) */
     uint32_t calib_result_off; /* cimnet_calib_header_t + one cimnet_calib_result_t per group written here */
     uint32_t job_flags;        /* CIMNET_JOB_F_* */
-    uint32_t reserved[7];
+    uint32_t calib_group_cols; /* CIMNET_CAL_F_GROUP_COLUMNS: physical columns per ADC column group (a multiple
+                                * of ADC_SHARE, <= the array's columns) */
+    uint32_t calib_sr_policy;  /* CIMNET_CAL_SR_* (super-resolution decoder next to the zero window) */
+    uint32_t reserved[5];
 } cimnet_job_t; /* 96 bytes */
 
 /* Job flags. */
@@ -167,6 +170,13 @@ typedef struct {
 
 #define CIMNET_CAL_F_WRITE_VERIFY (1u << 0) /* program Q-cell edges through the programming controller */
 #define CIMNET_CAL_F_GROUP_ARRAY  (1u << 1) /* one ADC design per tile (array); else one per layer */
+#define CIMNET_CAL_F_GROUP_COLUMNS (1u << 2) /* one ADC design per column group of each tile (calib_group_cols
+                                              * columns: the bank's threshold sets, ADC_SET_COLS) */
+
+/* Super-resolution decoder policy (calib_sr_policy; docs/calibration.md "Super-resolution"). */
+#define CIMNET_CAL_SR_BOUNDARY  0u /* disagreement -> nominal threshold between the codes (the paper's rule) */
+#define CIMNET_CAL_SR_ZERO_WINS 1u /* as BOUNDARY, but a disagreement involving the zero-pinned window outputs 0
+                                    * (ADC_SR_ZERO_CODE) */
 
 /* Calibration result area (written by the firmware, read by the platform). */
 #define CIMNET_CAL_MAGIC 0x4C414343u /* "CCAL" */
@@ -176,9 +186,15 @@ typedef struct {
     uint32_t result_bytes; /* sizeof(cimnet_calib_result_t) */
     uint32_t capacity;     /* samples per group actually used (SRAM left by the network bounds it) */
     uint32_t time_ns_lo, time_ns_hi; /* simulated time of the whole calibration */
-    uint32_t prog_pulses;  /* write-verify pulses (low word) */
+    uint32_t prog_pulses;  /* write-verify pulses of the calibration (controller counter difference), low word */
     uint32_t prog_failures;
-    uint32_t reserved[8];
+    uint32_t prog_pulses_hi;
+    uint32_t conv_lo, conv_hi; /* ADC conversions of all tiles when the calibration ended (the platform subtracts
+                                * them from the run's totals to count inference conversions) */
+    uint32_t sr_disagree;  /* ADC_SR_DISAGREE summed over the tiles when the calibration ended */
+    uint32_t energy_fj_lo, energy_fj_hi; /* PMU energy of the calibration (fJ), when the chip has a PMU */
+    uint32_t has_energy;   /* 1: energy_fj_* valid */
+    uint32_t reserved[1];
 } cimnet_calib_header_t; /* 64 bytes */
 
 /* Result flags. */
@@ -186,6 +202,14 @@ typedef struct {
 #define CIMNET_CAL_R_NO_SAMPLES  (1u << 1) /* nothing captured: converters left on the design range */
 #define CIMNET_CAL_R_PROG_FAIL   (1u << 2) /* write-verify reported failures or an error */
 #define CIMNET_CAL_MIN_PER_LEVEL 4u
+
+/* Quantiser design of a group (cimnet_calib_result_t.design). */
+#define CIMNET_CAL_D_NONE        0u /* no samples: the bank keeps its design range */
+#define CIMNET_CAL_D_LLOYD_MAX   1u /* Lloyd-Max over the (clipped) range */
+#define CIMNET_CAL_D_ZERO_PINNED 2u /* zero-pinned Lloyd-Max (docs/calibration.md "Design choices") */
+#define CIMNET_CAL_D_FALLBACK    3u /* too few samples: uniform thresholds over [min, max] */
+/* (A SAR/flash run applies the mid-tread baseline, mse_sar; `design` then names the Q-cell design
+ * its mse_lloyd_max column reports for comparison.) */
 
 typedef struct {
     uint32_t layer;
@@ -198,12 +222,28 @@ typedef struct {
     uint32_t mode;         /* ADC_MODE_* applied */
     float range_lo, range_hi; /* captured [min, max] in digits */
     float mse_uniform;     /* 2^bits uniform levels over [min, max] (digits^2) */
-    float mse_lloyd_max;   /* Lloyd-Max design, nominal thresholds */
-    float mse_achieved;    /* after APPLY / programming, from the edges read back (mean over the group's tiles) */
-    float max_edge_err;    /* max |achieved - nominal| edge, digits */
+    float mse_lloyd_max;   /* the designed quantiser (`design`), nominal thresholds */
+    float mse_achieved;    /* after APPLY / programming, from the edges read back (mean over the group's tiles;
+                            * super-resolution: the SR decoder on both copies' edges) */
+    float max_edge_err;    /* max |achieved - nominal| edge, digits (every copy) */
     uint32_t lm_iterations;
-    uint32_t reserved;
-} cimnet_calib_result_t; /* 64 bytes */
+    uint32_t design;       /* CIMNET_CAL_D_* */
+    /* Column group (CIMNET_CAL_F_GROUP_COLUMNS): the bank's threshold set and its physical columns;
+     * otherwise set 0 and the whole array. */
+    uint32_t set, col0, cols;
+    float mse_sar;         /* the mid-tread SAR baseline (least-MSE full scale) on the same samples */
+    float sar_full_scale;  /* its full scale A (RANGE = [-A, A]) */
+    float mse_single;      /* super-resolution: copy 0 alone as a single Q-cell ADC (else = mse_achieved) */
+    /* Super-resolution on the captured samples (decoded in firmware from both copies' edges): samples where the
+     * copies disagree, and of those the ones where copy 0's code is the zero-pinned window. */
+    uint32_t sr_disagree, sr_disagree_zero;
+    uint32_t zero_code;    /* code of the zero-pinned window, or 0xFFFFFFFF */
+    /* Signed error (output - input, digits) of the achieved converter on the captured samples, mean over all
+     * samples and over the zero spike (|x| < 0.5): the systematic part the shift-and-add accumulates; for SR
+     * also of copy 0 alone. */
+    float bias, zero_bias, bias_single, zero_bias_single;
+    uint32_t reserved[3];
+} cimnet_calib_result_t; /* 128 bytes */
 
 /* Firmware exit codes of `infer` beyond 0. */
 #define CIMNET_EXIT_NO_HOSTMEM 10

@@ -169,18 +169,42 @@
 #define ADC_CAP_CTRL     0x102Cu /* RW  bit0: capture enable; bit1 (W, self-clearing): reset CAP_COUNT to 0 */
 #define ADC_CAP_CTRL_ENABLE 0x1u
 #define ADC_CAP_CTRL_RESET  0x2u /* next samples land at CAP_ADDR again (re-calibration); CAP_SEEN keeps counting */
-#define ADC_CAP_COUNT    0x1030u /* RO  samples written */
+#define ADC_CAP_CTRL_PER_SET 0x4u /* split the capture by threshold set: set k's samples at CAP_ADDR + 4 k CAP_MAX,
+                                    * up to CAP_MAX each, decimated per set (CAP_SET_COUNT / CAP_SET_SEEN) */
+#define ADC_CAP_COUNT    0x1030u /* RO  samples written (all sets) */
 #define ADC_CAP_SEEN     0x1034u /* RO  samples seen (before decimation), low word */
 #define ADC_CONV_LO      0x1040u /* RO  conversions, low word */
 #define ADC_CONV_HI      0x1044u /* RO */
 #define ADC_GAPS         0x1048u /* RO  Q-cell conversions that fell in a gap */
 #define ADC_OVERLAPS     0x104Cu /* RO  Q-cell conversions with two windows matching */
-#define ADC_SR_DISAGREE  0x1050u /* RO  super-resolution conversions where the pair disagreed */
+#define ADC_SR_DISAGREE  0x1050u /* RO  super-resolution conversions where the pair disagreed (all sets) */
 #define ADC_GMIN         0x1054u /* RO  float32: Q-cell memristor conductance at the range's low end (uS) */
 #define ADC_GMAX         0x1058u /* RO  float32: conductance at the range's high end (uS); edges map linearly */
 #define ADC_SR_COPIES    0x105Cu /* RO  ADCs per super-resolution group (1 when SR is off) */
 #define ADC_EDGE_SIGMA   0x1060u /* RO  float32: expected Q-cell edge error sigma of the direct path, as a fraction of
                                   *     the range (device characterisation; the scenario's chip.adc.variation_frac) */
+/* Threshold sets (docs/adc.md "Threshold sets"): the bank's ADCs split into groups of SET_COLS
+ * physical columns (a multiple of ADC_SHARE, so every ADC belongs to one set), each with its
+ * own RANGE / THRESH / LEVEL windows and converters. SET_SEL addresses one set: RANGE_LO/HI,
+ * THRESH, LEVEL, EDGE, APPLY and the CAP_SET_* counters act on the selected set; Q-cell device
+ * d of set k is progctl cell k * 2^(bits+1) + d. */
+#define ADC_SET_COLS     0x1064u /* RW  physical columns per threshold set; 0 (reset): one set for the bank. A
+                                  *     write re-partitions the bank (every set starts as a copy of set 0's windows,
+                                  *     applied); a value that is not a multiple of ADC_SHARE or exceeds the array's
+                                  *     columns is ignored (the register keeps its value; read ADC_NSETS back) */
+#define ADC_NSETS        0x1068u /* RO  threshold sets: ceil(columns / SET_COLS), 1 when SET_COLS = 0 */
+#define ADC_SET_SEL      0x106Cu /* RW  selected threshold set (< NSETS; other values are ignored) */
+#define ADC_EDGE_COPY    0x1070u /* RW  which ADC of a super-resolution group ADC_EDGE reads (< SR_COPIES; reset 0) */
+#define ADC_CAP_SET_COUNT 0x1074u /* RO  per-set capture (CAP_CTRL_PER_SET): samples written for the selected set */
+#define ADC_CAP_SET_SEEN 0x1078u /* RO  samples of the selected set seen (before decimation), low word */
+#define ADC_SR_ZERO_CODE 0x107Cu /* RW  SR decoder: the code that wins every disagreement it takes part in (the
+                                  *     zero-pinned window); ADC_SR_ZERO_NONE (reset): plain boundary rule. Per set,
+                                  *     latched by APPLY */
+#define ADC_SR_ZERO_NONE 0xFFFFFFFFu
+#define ADC_UNIFORM_SHAPE 0x1080u /* RW  SAR/flash transfer (ADC_SHAPE_*), reset from chip.adc.uniform_shape; takes
+                                   *     effect at APPLY (other values: APPLY is rejected with a warning) */
+#define ADC_SHAPE_MID_TREAD 0u /* signed converter: A = max(|lo|, |hi|), levels k A/2^(b-1), 0 is a level */
+#define ADC_SHAPE_MIN_MAX   1u /* 2^b levels evenly from RANGE_LO to RANGE_HI (0 generally not a level) */
 #define ADC_LEVEL(i)     (0x1400u + 4u * (uint32_t)(i)) /* RW float32, i < 256: output level of code i */
 #define ADC_THRESH(i)    (0x1800u + 4u * (uint32_t)(i)) /* RW float32, i < 255: nominal threshold i */
 #define ADC_EDGE(i)      (0x1C00u + 4u * (uint32_t)(i)) /* RO float32, i < 512: achieved window edges (lo,hi per Q-cell) */
