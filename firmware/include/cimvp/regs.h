@@ -186,8 +186,9 @@
  *   uint32 cell   — array: (row << 16) | column; ADC: Q-cell memristor index (2 per cell:
  *                   2k = lower edge M1, 2k+1 = upper edge M2)
  *   float32 target in uS
- * The whole table is checked before any cell is written: a bad entry (outside the array,
- * target outside [g_min, g_max]) sets ERROR with BAD_INDEX and programs nothing.
+ * COUNT may not exceed the destination's cells (PROG_ERR_COUNT_RANGE). The whole table is
+ * checked before any cell is written: a bad entry (outside the array, target outside
+ * [g_min, g_max]) sets ERROR with BAD_INDEX and programs nothing.
  * ------------------------------------------------------------------------------------- */
 #define PROG_VERSION_VALUE 1u
 #define PROG_ID          0x000u /* RO */
@@ -219,13 +220,19 @@
 #define PROG_STATUS_DONE  (1u << 1)
 #define PROG_STATUS_ERROR (1u << 2)
 #define PROG_STATUS_FAILURES (1u << 3) /* done, but some cells did not converge */
+#define PROG_STATUS_OVERRUN (1u << 4) /* a START came while BUSY and was ignored; the running
+                                       * job goes on (sticky with ERROR until CLEAR_STATUS) */
 #define PROG_STATUS_ERRCODE(s) (((s) >> 8) & 0xFFu)
 #define PROG_ERR_NONE      0u
 #define PROG_ERR_COUNT_ZERO 1u
 #define PROG_ERR_TABLE_BUS 2u /* table/result/failure buffer outside memory */
 #define PROG_ERR_DEST      3u /* no such tile / kind */
 #define PROG_ERR_ENTRY     4u /* an entry addresses no cell or a target outside [g_min, g_max] */
-#define PROG_ERR_BUSY      5u
+#define PROG_ERR_BUSY      5u /* START while busy (STATUS also has OVERRUN; BUSY stays) */
+#define PROG_ERR_PARAM     6u /* TOL not a finite float > 0, MAX_PULSES 0 or > PROG_MAX_PULSES_LIMIT,
+                               * or SCHEME not a PROG_SCHEME_* value; nothing programmed */
+#define PROG_ERR_COUNT_RANGE 7u /* COUNT exceeds the destination's cells; nothing programmed */
+#define PROG_MAX_PULSES_LIMIT 1000000u
 
 #define PROG_DEST_ARRAY   0u /* the tile's crossbar array */
 #define PROG_DEST_ADC     1u /* the Q-cells of the tile's ADC bank (first ADC of an SR pair) */
