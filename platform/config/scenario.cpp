@@ -339,6 +339,7 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
         d.drift = p->flag("enabled", true);
         d.drift_nu = p->number("nu", d.drift_nu, 0, 1);
         d.drift_t0_s = p->number("t0_s", d.drift_t0_s, 1e-12, 1e12);
+        chip.drift_read_delay_s = p->number("read_delay_s", chip.drift_read_delay_s, 0, 1e12);
       }
       d.stuck_at_gmin_rate = dv->number("stuck_at_gmin_rate", d.stuck_at_gmin_rate, 0, 1);
       d.stuck_at_gmax_rate = dv->number("stuck_at_gmax_rate", d.stuck_at_gmax_rate, 0, 1);

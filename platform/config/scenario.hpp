@@ -166,6 +166,9 @@ struct ChipParams {
   crossbar::MappingParams mapping;
   AdcParams adc;
   ProgramParams program;
+  // chip.crossbar.device.drift.read_delay_s: retention time between programming and the
+  // first inference, added to the simulated time since programming (docs/tile.md).
+  double drift_read_delay_s = 0;
 };
 
 struct SimParams {

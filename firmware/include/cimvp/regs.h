@@ -123,6 +123,9 @@
 #define TILE_CONV_HI    0x04Cu /* RO */
 #define TILE_VECTORS    0x050u /* RO  vectors processed since counters were cleared */
 #define TILE_BATCHES    0x054u /* RO  batches completed */
+#define TILE_MAX_NVEC   0x058u /* RO  largest NVEC a batch may have (larger: TILE_ERR_RANGE) */
+#define TILE_ERR_VECTOR 0x05Cu /* RO  first vector not computed when a batch stopped with an error
+                                *     (vectors before it were computed and written) */
 
 #define TILE_CTRL_START          (1u << 0)
 #define TILE_CTRL_CLEAR_COUNTERS (1u << 1)
@@ -130,6 +133,8 @@
 #define TILE_STATUS_BUSY  (1u << 0)
 #define TILE_STATUS_DONE  (1u << 1)
 #define TILE_STATUS_ERROR (1u << 2)
+#define TILE_STATUS_OVERRUN (1u << 3) /* a START came while BUSY and was ignored; the running
+                                       * batch goes on (sticky with ERROR until CLEAR_STATUS) */
 #define TILE_STATUS_ERRCODE(s) (((s) >> 8) & 0xFFu)
 #define TILE_FLAG_ACCUMULATE (1u << 0)
 
@@ -137,9 +142,11 @@
 #define TILE_ERR_NVEC_ZERO   1u /* NVEC is 0 */
 #define TILE_ERR_INPUT_BUS   2u /* input fetch got a bus error (buffer outside memory) */
 #define TILE_ERR_OUTPUT_BUS  3u /* output write got a bus error */
-#define TILE_ERR_SHAPE       4u /* K > rows, N > mapped columns, K or N zero */
-#define TILE_ERR_BUSY        5u /* START while busy */
+#define TILE_ERR_SHAPE       4u /* K != K of the programmed block, N > MAPPED_N, K or N zero */
+#define TILE_ERR_BUSY        5u /* START while busy (STATUS also has OVERRUN; BUSY stays) */
 #define TILE_ERR_NOT_PROGRAMMED 6u /* no weights programmed */
+#define TILE_ERR_INPUT_CODE  7u /* an input byte exceeds 2^INPUT_BITS - 1 (see TILE_ERR_VECTOR) */
+#define TILE_ERR_RANGE       8u /* NVEC > MAX_NVEC, or a buffer runs past the 32-bit bus */
 
 /* ADC bank of the tile: a register window inside the tile's address range. */
 #define TILE_ADC_BASE    0x1000u
