@@ -7,9 +7,11 @@ Writes into OUT_DIR:
   power.png            power over time per component kind (stacked) and the total, from power.csv
   energy_breakdown.png energy by component kind, from energy_breakdown.csv
   area_breakdown.png   area by component kind, from area_breakdown.csv
-  adc_<layer>.png      per-layer histogram of captured pre-ADC signals with the uniform and
-                       Lloyd-Max thresholds drawn, for every adc_capture_<layer>.csv in the folder
-                       (skipped cleanly when the run captured none)
+  adc_<group>.png      per-layer histogram of the captured pre-ADC signals with the uniform (SAR
+                       mid-tread) and Lloyd-Max thresholds and the achieved Q-cell edges drawn, for
+                       every adc_capture_<group>.csv in the folder (thresholds from
+                       adc_thresholds_<group>.csv, else computed here; skipped cleanly when the run
+                       captured none). Prints one line per group with each threshold set's MSE.
 Needs numpy and matplotlib (Debian: python3-numpy, python3-matplotlib). Exits 0 with a note when
 an input file is absent; exits 2 when OUT_DIR does not exist.
 """
@@ -56,22 +58,33 @@ def plot_power(d):
     if not rows:
         return
     data = np.array([[float(x) for x in r] for r in rows])
-    t_us = data[:, 0] / 1000.0
+    # Time axis in us, or ms for long runs; the bin width in its own best unit.
+    span_ns = data[-1, 0] if len(data) else 0.0
+    unit, per_ns = ("ms", 1e-6) if span_ns >= 10e6 else ("us", 1e-3)
+    t_us = data[:, 0] * per_ns
     groups = {}
     for j, h in enumerate(head[1:-1], start=1):
         groups.setdefault(kind(h[:-3] if h.endswith("_mW") else h), np.zeros(len(rows)))
         groups[kind(h[:-3] if h.endswith("_mW") else h)] += data[:, j]
     order = sorted(groups, key=lambda k: -groups[k].sum())
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = plt.subplots(figsize=(12, 4.8))
     width = t_us[1] - t_us[0] if len(t_us) > 1 else 1.0
+    bin_ns = (data[1, 0] - data[0, 0]) if len(data) > 1 else width / per_ns
+    bin_txt = "%g us" % (bin_ns / 1000) if bin_ns >= 1000 else "%g ns" % bin_ns
     edges = np.append(t_us, t_us[-1] + width)
     ys = [np.append(groups[k], groups[k][-1]) for k in order]
-    ax.stackplot(edges, *ys, labels=order, step="post", alpha=0.85)
+    # 20 distinct colours (tab20); beyond 20 kinds the cycle repeats with hatching.
+    cmap = plt.get_cmap("tab20")
+    polys = ax.stackplot(edges, *ys, labels=order, step="post", alpha=0.9,
+                         colors=[cmap(i % 20) for i in range(len(order))])
+    for i, p in enumerate(polys):
+        if i >= 20:
+            p.set_hatch("//" if (i // 20) % 2 else "..")
     ax.step(edges, np.append(data[:, -1], data[-1, -1]), where="post", color="k", lw=0.8, label="total")
-    ax.set_xlabel("simulated time (us)")
-    ax.set_ylabel("power (mW), bin %g ns" % (width * 1000))
+    ax.set_xlabel("simulated time (%s)" % unit)
+    ax.set_ylabel("power (mW), bins of %s" % bin_txt)
     ax.set_title("Power over time (power.csv; energy of each bin / bin width)")
-    ax.legend(fontsize=7, ncol=2, loc="upper right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.set_xlim(edges[0], edges[-1])
     fig.tight_layout()
     fig.savefig(os.path.join(d, "power.png"), dpi=110)
@@ -124,15 +137,63 @@ def lloyd_max(x, levels, iters=200):
     return (lv[1:] + lv[:-1]) / 2, lv
 
 
+def uniform_minmax(x, levels):
+    """The uniform reference of `cimvp lloyd-max --uniform` (DESIGN.md section 5): `levels`
+    evenly spaced levels from min to max, nearest-level rounding (thresholds at the midpoints)."""
+    lv = np.linspace(float(x.min()), float(x.max()), levels)
+    return (lv[1:] + lv[:-1]) / 2, lv
+
+
 def read_thresholds(path):
-    """adc_thresholds_<layer>.csv: kind,index,threshold (kind: uniform | lloyd_max | achieved)."""
+    """adc_thresholds_<group>.csv (docs/outputs.md): kind,index,value with kind uniform,
+    uniform_level, lloyd_max, lloyd_max_level, achieved_edge. Returns {kind: values in index order}."""
     out = {}
     if not os.path.exists(path):
         return out
     _, rows = read_csv(path)
     for r in rows:
-        out.setdefault(r[0], []).append(float(r[2]))
-    return {k: np.sort(np.array(v)) for k, v in out.items()}
+        out.setdefault(r[0], []).append((int(r[1]), float(r[2])))
+    return {k: np.array([v for _, v in sorted(pairs)]) for k, pairs in out.items()}
+
+
+def quantise_mse(x, thresholds, levels):
+    """MSE of a quantiser whose code is the number of thresholds <= x (levels[code])."""
+    return float(np.mean((levels[np.searchsorted(thresholds, x, side="right")] - x) ** 2))
+
+
+def qcell_mse(x, edges, levels):
+    """MSE of a Q-cell decoder as built (models/adc QCellAdc, fw_calib_qcell_mse): window k is
+    [edges[2k], edges[2k+1]); the lowest matching window wins; no match -> nearest window
+    (tie -> lower)."""
+    lo, hi = edges[0::2], edges[1::2]
+    inside = (x[:, None] >= lo[None, :]) & (x[:, None] < hi[None, :])
+    dist = np.where(x[:, None] < lo[None, :], lo[None, :] - x[:, None], x[:, None] - hi[None, :])
+    code = np.where(inside.any(axis=1), inside.argmax(axis=1), dist.argmin(axis=1))
+    return float(np.mean((levels[code] - x) ** 2))
+
+
+def adc_stats(x, th, bits):
+    """The threshold sets drawn for one group and their MSE on x: a list of
+    (key, label, thresholds, mse). Missing sets are computed from the samples and say so."""
+    L = 2**bits
+    sets = []
+    if "uniform" in th and "uniform_level" in th:
+        sets.append(("uniform", "uniform mid-tread SAR (the chip's baseline)", th["uniform"],
+                     quantise_mse(x, th["uniform"], th["uniform_level"])))
+    else:
+        t, lv = uniform_minmax(x, L)
+        sets.append(("uniform", "uniform min..max (computed here)", t, quantise_mse(x, t, lv)))
+    if "lloyd_max" in th and "lloyd_max_level" in th:
+        sets.append(("lloyd_max", "Lloyd-Max nominal (firmware design)", th["lloyd_max"],
+                     quantise_mse(x, th["lloyd_max"], th["lloyd_max_level"])))
+        levels = th["lloyd_max_level"]
+    else:
+        t, levels = lloyd_max(x, L)
+        sets.append(("lloyd_max", "Lloyd-Max (computed here)", t, quantise_mse(x, t, levels)))
+    if "achieved_edge" in th and len(th["achieved_edge"]) == 2 * len(levels):
+        e = th["achieved_edge"]
+        sets.append(("achieved", "achieved Q-cell edges (read back)", e, qcell_mse(x, e, levels)))
+    return sets
 
 
 def plot_adc(d, bits):
@@ -141,38 +202,43 @@ def plot_adc(d, bits):
         print("no adc_capture_*.csv: ADC histograms skipped (the run captured no pre-ADC data)")
         return
     for f in files:
-        layer = os.path.basename(f)[len("adc_capture_"):-4]
+        group = os.path.basename(f)[len("adc_capture_"):-4]
+        vals = []
         with open(f) as fh:
-            vals = []
             for line in fh:
-                line = line.strip().split(",")[0]
                 try:
-                    vals.append(float(line))
+                    vals.append(float(line.strip().split(",")[0]))
                 except ValueError:
                     pass  # header
         x = np.array(vals)
-        if x.size < 2:
+        if x.size < 2 or not x.max() > x.min():
+            print("adc %s: fewer than 2 distinct samples, no histogram" % group)
             continue
-        th = read_thresholds(os.path.join(d, "adc_thresholds_%s.csv" % layer))
-        L = 2**bits
-        if "uniform" not in th:
-            th["uniform"] = x.min() + np.arange(1, L) * (x.max() - x.min()) / L
-        if "lloyd_max" not in th:
-            th["lloyd_max"] = lloyd_max(x, L)[0]
-        fig, axes = plt.subplots(2, 1, figsize=(10, 6), sharex=True)
-        for ax, key, color in ((axes[0], "uniform", "#1f77b4"), (axes[1], "lloyd_max", "#d62728")):
-            ax.hist(x, bins=200, color="0.6")
-            for t in th[key]:
-                ax.axvline(t, color=color, lw=0.7)
-            if key == "lloyd_max" and "achieved" in th:
-                for t in th["achieved"]:
-                    ax.axvline(t, color="k", lw=0.5, ls=":")
-            ax.set_ylabel("samples")
-            ax.set_title("%s: %d-bit %s thresholds (%d)%s" % (layer, bits, "uniform" if key == "uniform" else "Lloyd-Max",
-                                                          len(th[key]), ", dotted: achieved Q-cell" if key != "uniform" and "achieved" in th else ""))
-        axes[1].set_xlabel("pre-ADC signal")
+        sets = adc_stats(x, read_thresholds(os.path.join(d, "adc_thresholds_%s.csv" % group)), bits)
+        print("adc %s: %d samples, %d bits; MSE (digits^2): %s" % (
+            group, x.size, bits, ", ".join("%s %.6g" % (k, m) for k, _, _, m in sets)))
+        by = {k: (label, t, m) for k, label, t, m in sets}
+        fig, axes = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True)
+        edges = np.linspace(x.min(), x.max(), 201)
+        panels = ((axes[0], ["uniform"], {"uniform": ("#1f77b4", "-")}),
+                  (axes[1], ["lloyd_max", "achieved"], {"lloyd_max": ("#d62728", "-"), "achieved": ("k", ":")}))
+        for ax, keys, style in panels:
+            ax.hist(x, bins=edges, color="0.65", label="captured samples (%d)" % x.size)
+            ax.set_yscale("log")
+            for k in keys:
+                if k not in by:
+                    continue
+                label, t, m = by[k]
+                color, ls = style[k]
+                for i, v in enumerate(t):
+                    ax.axvline(v, color=color, lw=0.8, ls=ls,
+                               label=("%s: %d, MSE %.4g" % (label, len(t), m)) if i == 0 else None)
+            ax.set_ylabel("samples per bin (log)")
+            ax.legend(fontsize=7, loc="upper right")
+        axes[0].set_title("%s: %d-bit ADC thresholds on the captured pre-ADC signal" % (group, bits))
+        axes[1].set_xlabel("pre-ADC column signal (digits = column current / unit-cell current)")
         fig.tight_layout()
-        fig.savefig(os.path.join(d, "adc_%s.png" % layer), dpi=110)
+        fig.savefig(os.path.join(d, "adc_%s.png" % group), dpi=110)
         plt.close(fig)
 
 
@@ -190,7 +256,9 @@ def main():
         import json
         with open(summary) as f:
             s = json.load(f)
-        bits = int(s.get("adc", {}).get("bits", s.get("adc_bits", bits))) if isinstance(s.get("adc", {}), dict) else bits
+        adc = s.get("adc")
+        if isinstance(adc, dict) and isinstance(adc.get("bits"), (int, float)):
+            bits = int(adc["bits"])
     plot_power(d)
     bar_breakdown(d, "energy_breakdown.csv", "total_pJ", "pJ", "Energy by component kind", "energy_breakdown.png")
     bar_breakdown(d, "area_breakdown.csv", "area_um2", "um2", "Area by component kind", "area_breakdown.png")

@@ -53,6 +53,12 @@ uint32_t pmu_snapshot_components(const pmu_t *p, pmu_snapshot_t *s, uint64_t *fj
     return n;
 }
 
+uint64_t pmu_component_busy_ps(const pmu_t *p, uint32_t i)
+{
+    hal_write32(p->base + PMU_SEL, i);
+    return rd64(p->base, PMU_C_BUSY_LO, PMU_C_BUSY_HI);
+}
+
 void pmu_component_name(const pmu_t *p, uint32_t i, char out[17])
 {
     hal_write32(p->base + PMU_SEL, i);
@@ -97,4 +103,129 @@ void pmu_print(const pmu_t *p, const char *label)
     }
     fw_printf("pmu %s: total %llu pJ in %llu ns\n", label, (unsigned long long)((s.total_fj + 500u) / 1000u),
               (unsigned long long)((s.time_ps + 500u) / 1000u));
+}
+
+/* ---- meter ------------------------------------------------------------------------------ */
+
+static uint32_t g_hashes[PMU_METER_MAX_COMPONENTS];
+
+/* "tile<i><suffix>" into out (<= 32 bytes). */
+static void tile_name(char *out, uint32_t i, const char *suffix)
+{
+    char d[12];
+    uint32_t n = 0, k = 0;
+    do {
+        d[n++] = (char)('0' + i % 10u);
+        i /= 10u;
+    } while (i);
+    const char *stem = "tile";
+    while (*stem) out[k++] = *stem++;
+    while (n) out[k++] = d[--n];
+    while (*suffix && k < 31u) out[k++] = *suffix++;
+    out[k] = '\0';
+}
+
+int pmu_meter_ok(const pmu_meter_t *m) { return m->pmu.base != 0 || m->pmu.ncomp != 0; }
+
+int pmu_meter_open(pmu_meter_t *m, const tile_t *tiles, uint32_t ntiles)
+{
+    m->pmu.base = 0;
+    m->pmu.ncomp = 0;
+    m->tiles = tiles;
+    m->ntiles = ntiles > PMU_METER_MAX_TILES ? PMU_METER_MAX_TILES : ntiles;
+    m->found = 0;
+    if (pmu_open(&m->pmu) != 0) {
+        m->pmu.base = 0;
+        m->pmu.ncomp = 0;
+        return -1;
+    }
+    const uint32_t nc = m->pmu.ncomp < PMU_METER_MAX_COMPONENTS ? m->pmu.ncomp : PMU_METER_MAX_COMPONENTS;
+    for (uint32_t i = 0; i < nc; i++) {
+        hal_write32(m->pmu.base + PMU_SEL, i);
+        g_hashes[i] = hal_read32(m->pmu.base + PMU_C_HASH);
+    }
+    static const char *const suffix[3] = {"_adc", ".array", ".periphery"};
+    for (uint32_t t = 0; t < m->ntiles; t++) {
+        uint32_t all = 1;
+        for (uint32_t k = 0; k < 3; k++) {
+            char name[32];
+            tile_name(name, tiles[t].index, suffix[k]);
+            const uint32_t h = pmu_name_hash(name);
+            m->comp[t][k] = PMU_NO_COMPONENT;
+            for (uint32_t i = 0; i < nc; i++)
+                if (g_hashes[i] == h) {
+                    m->comp[t][k] = i;
+                    break;
+                }
+            if (m->comp[t][k] == PMU_NO_COMPONENT) all = 0;
+        }
+        m->found += all;
+    }
+    hal_cpu_cycles(8u * nc + 3u * m->ntiles * nc); /* hashing and the linear searches */
+    return 0;
+}
+
+void pmu_meter_mark(const pmu_meter_t *m, uint32_t t0, uint32_t nt, pmu_mark_t *out)
+{
+    pmu_snapshot_t s;
+    out->now_ps = out->total_fj = out->adc_fj = out->array_fj = out->periphery_fj = 0;
+    out->conversions = out->array_busy_ps = 0;
+    if (!pmu_meter_ok(m)) return;
+    pmu_snapshot(&m->pmu, &s);
+    out->now_ps = s.now_ps;
+    out->total_fj = s.total_fj;
+    for (uint32_t t = t0; t < t0 + nt && t < m->ntiles; t++) {
+        const uint32_t *c = m->comp[t];
+        if (c[0] != PMU_NO_COMPONENT) out->adc_fj += pmu_component_fj(&m->pmu, c[0]);
+        if (c[1] != PMU_NO_COMPONENT) {
+            out->array_fj += pmu_component_fj(&m->pmu, c[1]);
+            out->array_busy_ps += rd64(m->pmu.base, PMU_C_BUSY_LO, PMU_C_BUSY_HI); /* same SEL */
+        }
+        if (c[2] != PMU_NO_COMPONENT) out->periphery_fj += pmu_component_fj(&m->pmu, c[2]);
+        out->conversions += tile_conversions(&m->tiles[t]);
+    }
+}
+
+void pmu_acc_add(pmu_acc_t *acc, const pmu_mark_t *a, const pmu_mark_t *b)
+{
+    acc->count++;
+    acc->time_ps += b->now_ps - a->now_ps;
+    acc->energy_fj += b->total_fj - a->total_fj;
+    acc->adc_fj += b->adc_fj - a->adc_fj;
+    acc->array_fj += b->array_fj - a->array_fj;
+    acc->periphery_fj += b->periphery_fj - a->periphery_fj;
+    acc->conversions += b->conversions - a->conversions;
+    acc->array_busy_ps += b->array_busy_ps - a->array_busy_ps;
+}
+
+/* v / 1000 with 3 decimals: exact for ps -> ns and fJ -> pJ. */
+static void milli(uint64_t v)
+{
+    fw_printf(" %llu.%03llu", (unsigned long long)(v / 1000u), (unsigned long long)(v % 1000u));
+}
+
+void pmu_acc_print_header(void)
+{
+    fw_printf("perf: kind name count time_ns energy_pJ adc_pJ array_pJ periphery_pJ conversions array_busy_ns\n");
+}
+
+void pmu_acc_print(const char *kind, const char *name, const pmu_acc_t *acc)
+{
+    fw_printf("perf: %s %s %u", kind, name, acc->count);
+    milli(acc->time_ps);
+    milli(acc->energy_fj);
+    milli(acc->adc_fj);
+    milli(acc->array_fj);
+    milli(acc->periphery_fj);
+    fw_printf(" %llu", (unsigned long long)acc->conversions);
+    milli(acc->array_busy_ps);
+    fw_printf("\n");
+}
+
+void pmu_mark_print_end(const pmu_mark_t *m)
+{
+    fw_printf("perf: end");
+    milli(m->now_ps);
+    milli(m->total_fj);
+    fw_printf("\n");
 }

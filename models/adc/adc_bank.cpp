@@ -260,6 +260,13 @@ void AdcBank::account(uint64_t conversions, const sc_core::sc_time& start, const
   const double pj = tech_type().energy_pj.at(ctx_.scenario.chip.adc.bits) * static_cast<double>(conversions) *
                     (ctx_.scenario.chip.adc.mode == "qcell_sr" ? ctx_.scenario.chip.adc.sr_copies : 1);
   ctx_.power.energy(component_, pj, start, duration);
+  // trace.json: the batch's conversion phase on the bank's own track (bounded count).
+  if (conversions && ctx_.tracer.admit("adc", ctx_.scenario.trace.max_adc_slices)) {
+    if (track_ < 0) track_ = ctx_.tracer.track("adc", name_);
+    ctx_.tracer.slice(track_, "conversions", "adc", start, duration,
+                      "{\"conversions\":" + std::to_string(conversions) + ",\"mode\":\"" + ctx_.scenario.chip.adc.mode +
+                          "\",\"bits\":" + std::to_string(ctx_.scenario.chip.adc.bits) + "}");
+  }
 }
 
 std::vector<adc::QCellAdc*> AdcBank::qcell_copies() {

@@ -80,6 +80,7 @@ class AdcBank : public crossbar::AdcStage {
 
   int component_ = -1;
   PowerSc::Event ev_capture_;
+  int track_ = -1;  // trace.json track "adc"/<bank>, created at the first conversion phase
 };
 
 }  // namespace cimvp

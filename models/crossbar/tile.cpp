@@ -333,12 +333,12 @@ void Tile::run() {
     const sc_core::sc_time compute_start = t0 + delay;
     if (computed) {
       ctx_.power.energy(array_component_, array_pj, compute_start, ns(compute_ns));
-      ctx_.power.report(ev_dac_, static_cast<uint64_t>(computed) * cycles * k, compute_start);
-      ctx_.power.report(ev_mux_, conversions, compute_start);
-      ctx_.power.report(ev_shift_add_, conversions, compute_start);
+      ctx_.power.report_spread(ev_dac_, static_cast<uint64_t>(computed) * cycles * k, compute_start, ns(compute_ns));
+      ctx_.power.report_spread(ev_mux_, conversions, compute_start, ns(compute_ns));
+      ctx_.power.report_spread(ev_shift_add_, conversions, compute_start, ns(compute_ns));
       adc_->account(conversions, compute_start, ns(compute_ns));
     }
-    ctx_.power.report(ev_buffer_, bytes_in + bytes_out, compute_start);
+    ctx_.power.report_spread(ev_buffer_, bytes_in + bytes_out, compute_start, ns(compute_ns));
 
     sc_core::wait(total);
     const uint64_t batch_ns = static_cast<uint64_t>(total.to_seconds() * 1e9 + 0.5);

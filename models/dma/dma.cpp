@@ -135,6 +135,7 @@ void Dma::run() {
                                 sc_core::SC_NS);
       ctx_.power.report(ev_desc_, 1, ds);
       ctx_.power.report(ev_byte_, off, ds);
+      ctx_.power.busy(power_component(), ds, delay);  // PMU busy counter: the descriptor's interval
       bytes_ += off;
       std::ostringstream args;
       args << "{\"mode\":" << DMA_DESC_MODE(d.ctrl) << ",\"bytes\":" << off << ",\"runs\":" << plan.dst.size() << "}";

@@ -162,6 +162,7 @@ void Dpu::run() {
       ctx_.power.report(ev_op_, 1, os);
       ctx_.power.report(ev_elem_, st.elements, os);
       ctx_.power.report(ev_tap_, st.pool_taps, os);
+      ctx_.power.busy(power_component(), os, delay);  // PMU busy counter: the op's interval
       elements_ += st.elements;
       std::ostringstream args;
       args << "{\"n\":" << d.n << ",\"c\":" << d.c << ",\"h\":" << d.h << ",\"w\":" << d.w

@@ -19,10 +19,10 @@ Pmu::Pmu(const sc_core::sc_module_name& name, Context& ctx)
   const uint32_t ro[] = {PMU_C_HASH,      PMU_C_NAME0,  PMU_C_NAME1,  PMU_C_NAME2,     PMU_C_NAME3,
                          PMU_C_ENERGY_LO, PMU_C_ENERGY_HI, PMU_C_STATIC_LO, PMU_C_STATIC_HI, PMU_TOTAL_LO,
                          PMU_TOTAL_HI,    PMU_TIME_LO,  PMU_TIME_HI,  PMU_CYCLES_LO,   PMU_CYCLES_HI,
-                         PMU_NOW_LO,      PMU_NOW_HI,   PMU_SNAPSHOTS};
+                         PMU_NOW_LO,      PMU_NOW_HI,   PMU_SNAPSHOTS, PMU_C_BUSY_LO, PMU_C_BUSY_HI};
   const char* names[] = {"C_HASH",   "C_NAME0", "C_NAME1",   "C_NAME2",   "C_NAME3",   "C_ENERGY_LO",
                          "C_ENERGY_HI", "C_STATIC_LO", "C_STATIC_HI", "TOTAL_LO", "TOTAL_HI", "TIME_LO",
-                         "TIME_HI",  "CYCLES_LO", "CYCLES_HI", "NOW_LO",    "NOW_HI",    "SNAPSHOTS"};
+                         "TIME_HI",  "CYCLES_LO", "CYCLES_HI", "NOW_LO",    "NOW_HI",    "SNAPSHOTS", "C_BUSY_LO", "C_BUSY_HI"};
   // Stored values (no on_read): refresh() keeps them current, so debug reads see them too.
   for (std::size_t i = 0; i < sizeof ro / sizeof ro[0]; ++i) regs_.add(names[i], ro[i], 0, A::RO);
 }
@@ -33,6 +33,7 @@ std::vector<pmu::ComponentEnergy> Pmu::energies_at(uint64_t t_ps) const {
   for (std::size_t i = 0; i < e.size(); ++i) {
     e[i].dynamic_pj = pm.dynamic_pj(i);
     e[i].static_pj = pm.static_pj(i, t_ps);
+    e[i].busy_ps = pm.busy_ps_before(i, t_ps);
   }
   return e;
 }
@@ -69,6 +70,9 @@ void Pmu::refresh() {
   regs_.value(PMU_C_ENERGY_HI) = hi(e);
   regs_.value(PMU_C_STATIC_LO) = lo(s);
   regs_.value(PMU_C_STATIC_HI) = hi(s);
+  const uint64_t busy = counters_.busy_ps(sel);
+  regs_.value(PMU_C_BUSY_LO) = lo(busy);
+  regs_.value(PMU_C_BUSY_HI) = hi(busy);
   regs_.value(PMU_TOTAL_LO) = lo(counters_.total_fj());
   regs_.value(PMU_TOTAL_HI) = hi(counters_.total_fj());
   regs_.value(PMU_TIME_LO) = lo(counters_.elapsed_ps());

@@ -49,6 +49,7 @@ void Counters::snapshot(const std::vector<ComponentEnergy>& now, uint64_t t_ps) 
     if (stat < 0 && stat > -1e-9 * (1 + now[i].static_pj)) stat = 0;
     latched_[i].static_fj = pj_to_fj(stat);
     latched_[i].energy_fj = pj_to_fj(dyn + stat);
+    latched_[i].busy_ps = now[i].busy_ps > b.busy_ps ? now[i].busy_ps - b.busy_ps : 0;
     total_fj_ += latched_[i].energy_fj;
   }
   t_latched_ = t_ps;
@@ -68,6 +69,10 @@ uint64_t Counters::energy_fj(std::size_t i) const {
 }
 uint64_t Counters::static_fj(std::size_t i) const {
   return i < latched_.size() ? latched_[i].static_fj : 0;
+}
+
+uint64_t Counters::busy_ps(std::size_t i) const {
+  return i < latched_.size() ? latched_[i].busy_ps : 0;
 }
 
 uint64_t Counters::cycles(double clock_mhz) const {

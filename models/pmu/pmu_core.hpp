@@ -24,6 +24,7 @@ uint64_t pj_to_fj(double pj);
 struct ComponentEnergy {
   double dynamic_pj = 0;  // energy of the events reported so far
   double static_pj = 0;   // leakage x time up to the snapshot instant
+  uint64_t busy_ps = 0;   // busy time inside [0, snapshot instant) (0 for blocks that report none)
 };
 
 class Counters {
@@ -37,6 +38,7 @@ class Counters {
   std::size_t size() const { return latched_.size(); }
   uint64_t energy_fj(std::size_t i) const;   // dynamic + static since reset
   uint64_t static_fj(std::size_t i) const;   // the static part of energy_fj
+  uint64_t busy_ps(std::size_t i) const;     // busy time since reset
   uint64_t total_fj() const { return total_fj_; }  // sum of energy_fj over all components
   uint64_t elapsed_ps() const { return t_latched_ - t_reset_; }
   uint64_t snapshot_ps() const { return t_latched_; }
@@ -47,7 +49,7 @@ class Counters {
 
  private:
   struct Latched {
-    uint64_t energy_fj = 0, static_fj = 0;
+    uint64_t energy_fj = 0, static_fj = 0, busy_ps = 0;
   };
   std::vector<ComponentEnergy> base_;
   std::vector<Latched> latched_;

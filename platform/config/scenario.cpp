@@ -431,6 +431,8 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     s.trace.trace_json = n->flag("trace_json", s.trace.trace_json);
     s.trace.max_bus_slices =
         n->get("max_bus_slices") ? n->at("max_bus_slices").as_uint(0, UINT64_MAX) : s.trace.max_bus_slices;
+    s.trace.max_adc_slices =
+        n->get("max_adc_slices") ? n->at("max_adc_slices").as_uint(0, UINT64_MAX) : s.trace.max_adc_slices;
   }
   s.memory_map = read_memory_map(root.at("memory_map"));
 

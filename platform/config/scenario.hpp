@@ -215,6 +215,7 @@ struct TraceParams {
   bool vcd = true;
   bool trace_json = true;
   uint64_t max_bus_slices = 200000;  // beyond this, bus transactions are counted, not sliced
+  uint64_t max_adc_slices = 20000;   // beyond this, ADC conversion phases are counted, not sliced
 };
 
 struct Scenario {

@@ -21,6 +21,7 @@
 #include "platform/config/embedded_files.hpp"
 #include "platform/dataset/idx.hpp"
 #include "platform/memory/memory.hpp"
+#include "platform/netrun/adc_files.hpp"
 #include "platform/onnx/onnx_import.hpp"
 #include "platform/power/power_monitor.hpp"
 #include "platform/power_sc/power_sc.hpp"
@@ -451,11 +452,9 @@ uint32_t adc_mode_code(const std::string& m) {
 }
 
 // summary.json `adc` object (docs/outputs.md, docs/calibration.md): mode, bits and the
-// per-group MSE the firmware reported. Added to the file the SoC wrote.
-void add_adc_summary(const std::string& dir, const config::Scenario& sc, const CalibrationResult& cr) {
+// per-group MSE the firmware reported, handed to the SoC's outputs (RunResult::summary_extra).
+trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr) {
   using trace::Json;
-  const std::string path = dir + "/summary.json";
-  Json s = Json::parse_file(path);
   Json a = Json::object();
   a["mode"] = sc.chip.adc.mode;
   a["bits"] = sc.chip.adc.bits;
@@ -488,13 +487,12 @@ void add_adc_summary(const std::string& dir, const config::Scenario& sc, const C
                     : (g.flags & CIMNET_CAL_R_NO_SAMPLES) ? "design range (no samples)"
                                                            : "none";
     l["programming_failures"] = (g.flags & CIMNET_CAL_R_PROG_FAIL) != 0;
+    // Histogram data for tools/plot_report.py (adc_files.hpp).
+    l["files"] = "adc_capture_" + adc_group_name(g, sc.calibration.group == "array") + ".csv";
     layers.push_back(l);
   }
   a["layers"] = layers;
-  s["adc"] = a;
-  std::ofstream f(path, std::ios::binary);
-  f << s.dump(2) << "\n";
-  if (!f) throw std::runtime_error(path + ": cannot write");
+  return a;
 }
 
 }  // namespace
@@ -546,7 +544,10 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
   const double ops = net.ops_per_inference;
   const std::string out_dir = ro.out_dir;
   ro.before_start = [loader, progress](Soc& soc) { loader->load(soc, progress); };
-  ro.after_run = [&](Soc& soc, RunResult& r) {
+  // The caller's own after_run (tests reading the SoC) runs first, then the flow's.
+  const auto caller_after_run = ro.after_run;
+  ro.after_run = [&, caller_after_run](Soc& soc, RunResult& r) {
+    if (caller_after_run) caller_after_run(soc, r);
     if (r.exit_status != 0) return;
     Results res = loader->collect(soc);
     if (res.done != labels.size()) {
@@ -566,6 +567,8 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
     if (calres.done) {
       r.metrics["calibration_time_ns"] = calres.time_ns();
       r.metrics["calibration_images"] = static_cast<double>(sc.calibration.images);
+      r.summary_extra["adc"] = adc_summary(sc, calres);
+      if (!out_dir.empty()) write_adc_calibration_files(out_dir, soc, calres);
     }
     r.metrics["accuracy"] = acc.accuracy();
     r.metrics["tiles"] = img->header().n_tiles;
@@ -575,7 +578,6 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
   Soc soc(sc, ro);
   RunResult r = soc.run();
   if (acc_out) *acc_out = acc;
-  if (calres.done && !out_dir.empty()) add_adc_summary(out_dir, sc, calres);
   return r;
 }
 

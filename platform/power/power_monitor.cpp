@@ -147,6 +147,56 @@ void PowerMonitor::add_spread(int id, double energy_pj, uint64_t t_start_ps, uin
   last_t_ = std::max(last_t_, t_end - 1);
 }
 
+void PowerMonitor::add_busy(int id, uint64_t t_start_ps, uint64_t dur_ps) {
+  if (id < 0 || static_cast<std::size_t>(id) >= comps_.size())
+    throw std::invalid_argument("PowerMonitor::add_busy: unknown component id " + std::to_string(id) +
+                                " (use the id returned by add_component)");
+  if (dur_ps == 0) return;
+  Comp& c = comps_[static_cast<std::size_t>(id)];
+  uint64_t s = t_start_ps, e = t_start_ps + dur_ps;
+  auto& v = c.busy;
+  auto& pre = c.busy_prefix;
+  if (v.empty() || s > v.back().second) {  // the usual case: after everything so far
+    pre.push_back(v.empty() ? 0 : pre.back() + (v.back().second - v.back().first));
+    v.emplace_back(s, e);
+    return;
+  }
+  if (s >= v.back().first) {  // overlaps or touches the last interval
+    v.back().second = std::max(v.back().second, e);
+    return;
+  }
+  // Earlier than the last interval: merge with every interval it overlaps or touches.
+  auto lo = std::lower_bound(v.begin(), v.end(), s,
+                             [](const std::pair<uint64_t, uint64_t>& iv, uint64_t t) { return iv.second < t; });
+  auto hi = lo;
+  while (hi != v.end() && hi->first <= e) {
+    s = std::min(s, hi->first);
+    e = std::max(e, hi->second);
+    ++hi;
+  }
+  const std::size_t k = static_cast<std::size_t>(lo - v.begin());
+  lo = v.erase(lo, hi);
+  v.insert(lo, {s, e});
+  pre.resize(v.size());
+  for (std::size_t i = k; i < v.size(); ++i) pre[i] = i == 0 ? 0 : pre[i - 1] + (v[i - 1].second - v[i - 1].first);
+}
+
+uint64_t PowerMonitor::busy_ps(std::size_t i) const {
+  const Comp& c = comp(i);
+  return c.busy.empty() ? 0 : c.busy_prefix.back() + (c.busy.back().second - c.busy.back().first);
+}
+
+uint64_t PowerMonitor::busy_ps_before(std::size_t i, uint64_t t_ps) const {
+  const Comp& c = comp(i);
+  // Last interval starting before t: everything before it lies wholly before t.
+  auto it = std::upper_bound(c.busy.begin(), c.busy.end(), t_ps,
+                             [](uint64_t t, const std::pair<uint64_t, uint64_t>& iv) { return t <= iv.first; });
+  if (it == c.busy.begin()) return 0;
+  --it;
+  const std::size_t k = static_cast<std::size_t>(it - c.busy.begin());
+  return c.busy_prefix[k] + (std::min(it->second, t_ps) - it->first);
+}
+
 double PowerMonitor::static_pj(std::size_t i, uint64_t end_ps) const {
   return static_cast<double>(static_cast<long double>(comp(i).leakage_uw) * static_cast<long double>(end_ps) *
                              kPjPerUwPs);

@@ -15,6 +15,13 @@
 // (dynamic + leakage x end_ps) exactly up to rounding. Bins past end_ps (events after the end
 // time) have no static energy.
 //
+// Busy time. add_busy(c, t0, d) marks [t0, t0 + d) busy for component c (a tile batch, an
+// ADC bank's conversion phase, a DMA descriptor). Overlapping or touching intervals of one
+// component merge, so busy time never exceeds elapsed time; busy_ps_before(c, t) is the busy
+// time inside [0, t), what a PMU snapshot at t latches. Intervals usually arrive in start
+// order (appended in O(1)); an earlier one is inserted in order. Memory: one entry per merged
+// interval (16 bytes), i.e. per batch or descriptor of the block.
+//
 // Memory is O(components x bins). To keep long runs bounded, the number of bins is capped
 // (max_bins, default 2^18): when an event or end time needs a bin beyond the cap, adjacent bin
 // pairs are merged and the bin width doubles (as often as needed). Merging is exact, so
@@ -24,6 +31,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cimvp::trace {
@@ -45,6 +53,11 @@ class PowerMonitor {
   void add(int id, double energy_pj, uint64_t t_ps);
   // Dynamic energy spread uniformly over [t_start_ps, t_start_ps + dur_ps); dur 0 = add().
   void add_spread(int id, double energy_pj, uint64_t t_start_ps, uint64_t dur_ps);
+
+  // Busy interval [t_start_ps, t_start_ps + dur_ps) of component `id` (dur 0: nothing).
+  void add_busy(int id, uint64_t t_start_ps, uint64_t dur_ps);
+  uint64_t busy_ps(std::size_t i) const;                         // whole run
+  uint64_t busy_ps_before(std::size_t i, uint64_t t_ps) const;   // inside [0, t_ps)
 
   std::size_t component_count() const { return comps_.size(); }
   const std::string& component_name(std::size_t i) const { return comp(i).name; }
@@ -91,6 +104,9 @@ class PowerMonitor {
     double leakage_uw = 0;
     long double dynamic_pj = 0;  // long double: millions of small events must not lose energy
     std::vector<double> bins;    // dynamic pJ per bin (size nbins_)
+    // Merged busy intervals [start, end), ascending, and busy time before each one.
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    std::vector<uint64_t> busy_prefix;  // busy_prefix[k] = sum of lengths of busy[0..k)
   };
   const Comp& comp(std::size_t i) const;
   Comp& comp_checked(int id, double energy_pj, const char* what);

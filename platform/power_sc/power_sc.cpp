@@ -38,11 +38,24 @@ void PowerSc::report(Event e, uint64_t count, const sc_core::sc_time& at) {
   core_->add(e.component, ev.pj_each * static_cast<double>(count), to_ps(at));
 }
 
+void PowerSc::report_spread(Event e, uint64_t count, const sc_core::sc_time& start, const sc_core::sc_time& duration) {
+  if (count == 0) return;
+  auto& ev = events_[e.index];
+  ev.count += count;
+  energy(e.component, ev.pj_each * static_cast<double>(count), start, duration);
+}
+
 void PowerSc::energy(int component, double pj, const sc_core::sc_time& start, const sc_core::sc_time& duration) {
-  if (duration == sc_core::SC_ZERO_TIME)
+  if (duration == sc_core::SC_ZERO_TIME) {
     core_->add(component, pj, to_ps(start));
-  else
+  } else {
     core_->add_spread(component, pj, to_ps(start), to_ps(duration));
+    core_->add_busy(component, to_ps(start), to_ps(duration));
+  }
+}
+
+void PowerSc::busy(int component, const sc_core::sc_time& start, const sc_core::sc_time& duration) {
+  core_->add_busy(component, to_ps(start), to_ps(duration));
 }
 
 }  // namespace cimvp

@@ -31,10 +31,17 @@ class PowerSc {
   };
   Event event(int component, const std::string& name, double pj_each);
   void report(Event e, uint64_t count, const sc_core::sc_time& at);
+  // The same, with the occurrences' energy spread evenly over [start, start + duration) (a
+  // batch's DAC row-cycles, mux switching, ...); also marks the component busy then.
+  void report_spread(Event e, uint64_t count, const sc_core::sc_time& start, const sc_core::sc_time& duration);
   // Energy whose size is computed at run time (e.g. V^2*G*t array reads), spread evenly over
-  // [start, start + duration) so the power trace shows it where it was spent.
+  // [start, start + duration) so the power trace shows it where it was spent. A non-zero
+  // duration also marks the component busy over that interval (PMU busy counters).
   void energy(int component, double pj, const sc_core::sc_time& start,
               const sc_core::sc_time& duration = sc_core::SC_ZERO_TIME);
+  // A busy interval of a component without energy of its own (e.g. a DMA descriptor whose
+  // energy is reported per byte at its start).
+  void busy(int component, const sc_core::sc_time& start, const sc_core::sc_time& duration);
 
   power::PowerMonitor& core() { return *core_; }
   // Dynamic energy reported so far (all components), and the chip's total leakage.

@@ -74,6 +74,66 @@ std::vector<std::string> make_plots(const std::string& dir) {
   return pngs;
 }
 
+// The firmware's region table (drivers/pmu.h pmu_acc_print; docs/energy.md "Per-layer
+// figures"): "perf: kind name count time_ns energy_pJ ..." then rows "perf: phase boot ...",
+// "perf: layer 0 ...", and "perf: end <now_ns> <total_pJ>". Values are exact decimals of
+// integer ps / fJ. Lines that do not follow the header are ignored (a firmware without a PMU
+// prints none).
+struct PerfTable {
+  std::vector<std::string> columns;  // after kind and name
+  struct Row {
+    std::string kind, name;
+    std::vector<double> values;
+  };
+  std::vector<Row> rows;
+  bool has_end = false;
+  double end_ns = 0, end_pj = 0;
+};
+
+PerfTable parse_perf(const std::string& console) {
+  PerfTable t;
+  std::istringstream in(console);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("perf: ", 0) != 0) continue;
+    std::istringstream ls(line.substr(6));
+    std::vector<std::string> w;
+    for (std::string x; ls >> x;) w.push_back(x);
+    if (w.size() >= 3 && w[0] == "kind" && w[1] == "name") {
+      t.columns.assign(w.begin() + 2, w.end());
+      t.rows.clear();
+      t.has_end = false;
+      continue;
+    }
+    auto num = [](const std::string& x, double& v) {
+      char* end = nullptr;
+      v = std::strtod(x.c_str(), &end);
+      return end && *end == '\0' && !x.empty();
+    };
+    if (w.size() == 3 && w[0] == "end") {
+      t.has_end = num(w[1], t.end_ns) && num(w[2], t.end_pj);
+      continue;
+    }
+    if (t.columns.empty() || w.size() != t.columns.size() + 2 || (w[0] != "phase" && w[0] != "layer")) continue;
+    PerfTable::Row r{w[0], w[1], {}};
+    bool ok = true;
+    for (std::size_t i = 2; i < w.size() && ok; ++i) {
+      double v = 0;
+      ok = num(w[i], v);
+      r.values.push_back(v);
+    }
+    if (ok) t.rows.push_back(std::move(r));
+  }
+  return t;
+}
+
+// Column name -> summary.json key ("energy_pJ" -> "energy_pj").
+std::string perf_key(const std::string& c) {
+  std::string k;
+  for (char ch : c) k += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return k;
+}
+
 }  // namespace
 
 void write_run_outputs(const std::string& dir, const RunOutputs& out) {
@@ -144,8 +204,61 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   s["energy_events"] = events;
   s["bus_transactions"] = static_cast<double>(out.bus_transactions);
   s["cpu_accesses"] = static_cast<double>(out.cpu_accesses);
+  // Busy time per component (PMU busy counters; only blocks that report busy intervals).
+  Json busy = Json::object();
+  for (std::size_t i = 0; i < pm.component_count(); ++i)
+    if (pm.busy_ps(i) > 0) busy[pm.component_name(i)] = static_cast<double>(pm.busy_ps_before(i, end_ps)) / 1000.0;
+  s["busy_ns"] = busy;
   // Network flow metrics (images, accuracy, latency_ns_per_inference, tops, tops_per_w).
   for (const auto& [k, v] : r.metrics) s[k] = v;
+  // The firmware's per-layer / per-phase figures from the PMU (run.log "perf:" lines).
+  const PerfTable perf = parse_perf(out.console_log);
+  if (!perf.rows.empty()) {
+    Json layers = Json::array(), phases = Json::array();
+    double ph_ns = 0, ph_pj = 0;
+    for (const auto& row : perf.rows) {
+      Json o = Json::object();
+      if (row.kind == "layer") {
+        o["index"] = static_cast<double>(std::strtoul(row.name.c_str(), nullptr, 10));
+      } else {
+        o["name"] = row.name;
+      }
+      for (std::size_t c = 0; c < perf.columns.size(); ++c) {
+        const std::string key = perf.columns[c] == "count" ? (row.kind == "layer" ? "batches" : "count")
+                                                           : perf_key(perf.columns[c]);
+        o[key] = row.values[c];
+        if (row.kind == "phase" && key == "time_ns") ph_ns += row.values[c];
+        if (row.kind == "phase" && key == "energy_pj") ph_pj += row.values[c];
+      }
+      (row.kind == "layer" ? layers : phases).push_back(o);
+    }
+    if (perf.has_end) {
+      // What the firmware could not meter: from its last mark to the end of the run (printing
+      // the table, the exit). Phases then sum to sim_time_ns and energy_pj.
+      Json o = Json::object();
+      o["name"] = "after_last_mark";
+      o["time_ns"] = r.sim_time_ns - perf.end_ns;
+      o["energy_pj"] = total - perf.end_pj;
+      o["source"] = "platform";
+      phases.push_back(o);
+      Json e = Json::object();
+      e["time_ns"] = perf.end_ns;
+      e["energy_pj"] = perf.end_pj;
+      e["phases_time_ns"] = ph_ns;
+      e["phases_energy_pj"] = ph_pj;
+      s["perf_last_mark"] = e;
+    }
+    s["layers"] = layers;
+    s["phases"] = phases;
+  }
+  // The ADC settings; the network flow replaces this with its calibration results.
+  {
+    Json a = Json::object();
+    a["mode"] = sc.chip.adc.mode;
+    a["bits"] = sc.chip.adc.bits;
+    s["adc"] = a;
+  }
+  for (const auto& k : r.summary_extra.keys()) s[k] = r.summary_extra.at(k);
   write_text(dir + "/summary.json", s.dump(2) + "\n");
 
   std::ostringstream md;
@@ -178,6 +291,38 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   md << "\nADC share: " << fmt(100 * share.at("energy").as_double(), 2) << "% of energy, "
      << fmt(100 * share.at("area").as_double(), 2) << "% of area (tech `" << sc.tech.name << "`, ADC mode `"
      << sc.chip.adc.mode << "`, " << sc.chip.adc.bits << " bits).\n";
+  if (!perf.rows.empty()) {
+    md << "\n## Per-layer and per-phase figures (firmware, from the PMU)\n\n"
+       << "Measured by the firmware (`perf:` lines of `run.log`; docs/energy.md): layers over every inference "
+          "batch, phases back to back; `after_last_mark` is what the run spent after the firmware's last "
+          "reading.\n\n| region |";
+    for (const auto& c : perf.columns) md << " " << c << " |";
+    md << "\n|---|";
+    for (std::size_t c = 0; c < perf.columns.size(); ++c) md << "---:|";
+    md << "\n";
+    for (const auto& row : perf.rows) {
+      md << "| " << row.kind << " " << row.name << " |";
+      for (double v : row.values) md << " " << fmt(v, 3) << " |";
+      md << "\n";
+    }
+    if (perf.has_end) {
+      md << "| after_last_mark |";
+      for (const auto& c : perf.columns)
+        md << " " << (c == "time_ns" ? fmt(r.sim_time_ns - perf.end_ns, 3) : c == "energy_pJ" ? fmt(total - perf.end_pj, 3) : "")
+           << " |";
+      md << "\n";
+    }
+  }
+  if (const Json* adc = s.find("adc"); adc && adc->contains("layers")) {
+    md << "\n## ADC calibration (per layer)\n\n| layer | samples | MSE uniform | MSE Lloyd-Max | MSE achieved |\n"
+          "|---:|---:|---:|---:|---:|\n";
+    for (const auto& l : adc->at("layers").items()) {
+      auto g = [&](const char* k) { return l.contains(k) && l.at(k).is_number() ? l.at(k).as_double() : 0.0; };
+      md << "| " << g("layer") << " | " << g("samples") << " | " << fmt(g("mse_uniform"), 4) << " | "
+         << fmt(g("mse_lloyd_max"), 4) << " | " << fmt(g("mse_achieved"), 4) << " |\n";
+    }
+    md << "\nMSE in digits^2 of the pre-ADC signal (docs/calibration.md); histograms with thresholds: `adc_layer<i>.png`.\n";
+  }
   md << "\n## Energy events\n\n| event | count | pJ each | pJ |\n|---|---:|---:|---:|\n";
   for (const auto& ev : out.power->events())
     if (ev.count)

@@ -15,6 +15,7 @@
 #include "platform/config/scenario.hpp"
 #include "platform/core/context.hpp"
 #include "platform/sysctl/sysctl.hpp"
+#include "platform/trace/json.hpp"
 
 namespace cimvp {
 
@@ -49,6 +50,9 @@ struct RunResult {
   double wall_seconds = 0;
   // Extra summary.json fields (images, accuracy, latency_ns_per_inference, tops, ...).
   std::map<std::string, double> metrics;
+  // Extra summary.json sections (e.g. the network flow's `adc` object), merged in as they
+  // are, before report.md and the plots are made.
+  trace::Json summary_extra = trace::Json::object();
 };
 
 class Soc {

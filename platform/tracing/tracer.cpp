@@ -47,6 +47,24 @@ void Tracer::counter(const std::string& name, const std::string& series, double 
   if (json_) json_->counter(name, series, value, to_ps(at));
 }
 
+bool Tracer::admit(const std::string& stream, uint64_t max) {
+  auto& s = streams_[stream];
+  if (!json_ || s.first >= max) {
+    ++s.second;
+    return false;
+  }
+  ++s.first;
+  return true;
+}
+uint64_t Tracer::admitted(const std::string& stream) const {
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? 0 : it->second.first;
+}
+uint64_t Tracer::refused(const std::string& stream) const {
+  auto it = streams_.find(stream);
+  return it == streams_.end() ? 0 : it->second.second;
+}
+
 void Tracer::flush() {
   uint64_t now = to_ps(sc_core::sc_time_stamp());
   if (vcd_) vcd_->flush_before(now);

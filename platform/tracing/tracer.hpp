@@ -42,6 +42,13 @@ class Tracer {
   void instant(int track_id, const std::string& name, const sc_core::sc_time& at);
   void counter(const std::string& name, const std::string& series, double value, const sc_core::sc_time& at);
 
+  // Bounded slice streams (like the bus's trace.max_bus_slices): true while fewer than `max`
+  // slices of `stream` were admitted (the caller then records one), false afterwards (the
+  // caller only counts). admitted/refused: the counts so far (docs/outputs.md).
+  bool admit(const std::string& stream, uint64_t max);
+  uint64_t admitted(const std::string& stream) const;
+  uint64_t refused(const std::string& stream) const;
+
   static sc_core::sc_time now(const sc_core::sc_time& local_offset = sc_core::SC_ZERO_TIME) {
     return sc_core::sc_time_stamp() + local_offset;
   }
@@ -63,6 +70,7 @@ class Tracer {
   std::unique_ptr<trace::ChromeTrace> json_;
   bool closed_ = false;
   std::map<std::string, CloseHook> close_hooks_;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> streams_;  // admitted, refused
 };
 
 uint64_t to_ps(const sc_core::sc_time& t);

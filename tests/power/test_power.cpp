@@ -239,3 +239,32 @@ TEST_CASE("power: same events give the same bytes", "[power]") {
   CHECK(slurp("d_e_1.csv") == slurp("d_e_2.csv"));
   CHECK(slurp("d_1.csv").size() > 1000);
 }
+
+TEST_CASE("busy intervals merge, and busy time before t counts only the part before t") {
+  PowerMonitor pm(1000);
+  const int a = pm.add_component("a", 0, 0), b = pm.add_component("b", 0, 0);
+  pm.add_busy(a, 100, 50);   // [100, 150)
+  pm.add_busy(a, 150, 50);   // touches: [100, 200)
+  pm.add_busy(a, 300, 100);  // [300, 400)
+  pm.add_busy(a, 350, 100);  // overlaps the last: [300, 450)
+  pm.add_busy(a, 0, 0);      // empty: nothing
+  CHECK(pm.busy_ps(0) == 100 + 150);
+  CHECK(pm.busy_ps_before(0, 0) == 0);
+  CHECK(pm.busy_ps_before(0, 100) == 0);
+  CHECK(pm.busy_ps_before(0, 120) == 20);
+  CHECK(pm.busy_ps_before(0, 250) == 100);
+  CHECK(pm.busy_ps_before(0, 301) == 101);
+  CHECK(pm.busy_ps_before(0, 10000) == 250);
+  // An earlier interval arriving late is merged in order: [20, 60) and one bridging
+  // [180, 320) joins [100, 200) and [300, 450) into [100, 450).
+  pm.add_busy(a, 20, 40);
+  pm.add_busy(a, 180, 140);
+  CHECK(pm.busy_ps(0) == 40 + 350);
+  CHECK(pm.busy_ps_before(0, 50) == 30);
+  CHECK(pm.busy_ps_before(0, 200) == 40 + 100);
+  CHECK(pm.busy_ps_before(0, 10000) == 390);
+  CHECK(pm.busy_ps(1) == 0);
+  CHECK(pm.busy_ps_before(1, 10000) == 0);
+  (void)b;
+  CHECK_THROWS_AS(pm.add_busy(7, 0, 1), std::invalid_argument);
+}

@@ -72,3 +72,20 @@ TEST_CASE("cycles: elapsed time at the CPU clock, floored") {
   c.snapshot({}, 2'999);                 // 2.999 ns at 1 GHz -> 2 full cycles
   CHECK(c.cycles(1000) == 2u);
 }
+
+TEST_CASE("busy time is latched per component and restarts at RESET") {
+  cimvp::pmu::Counters c;
+  std::vector<cimvp::pmu::ComponentEnergy> now(2);
+  now[0].busy_ps = 1500;
+  c.snapshot(now, 2000);
+  CHECK(c.busy_ps(0) == 1500);
+  CHECK(c.busy_ps(1) == 0);
+  c.reset(now, 2000);
+  CHECK(c.busy_ps(0) == 0);
+  now[0].busy_ps = 1800;
+  now[1].busy_ps = 40;
+  c.snapshot(now, 3000);
+  CHECK(c.busy_ps(0) == 300);
+  CHECK(c.busy_ps(1) == 40);
+  CHECK(c.busy_ps(5) == 0);  // no such component
+}

@@ -34,6 +34,7 @@
 #include "cimvp/regs.h"
 #include "drivers/dma.h"
 #include "drivers/dpu.h"
+#include "drivers/pmu.h"
 #include "drivers/tile.h"
 #include "hal/hal.h"
 #include "lib/fw_calib.h"
@@ -67,6 +68,10 @@ static uint32_t g_pool_used;
 static dma_t g_dma;
 static dpu_t g_dpu;
 static uint8_t g_chip[INFER_MAX_LAYERS];
+/* Per-layer and per-phase time/energy from the PMU (drivers/pmu.h meter, docs/energy.md
+ * "Per-layer figures"): layers accumulate over every inference batch; phases telescope. */
+static pmu_meter_t g_meter;
+static pmu_acc_t g_layer_acc[INFER_MAX_LAYERS];
 
 static void *pool_alloc(uint32_t bytes)
 {
@@ -470,6 +475,9 @@ static int infer_inputs(void *vctx, uint32_t input_off, uint32_t first0, uint32_
             const cimnet_layer_t *L = &g_layers[l];
             const uint32_t lin = L->in_c * L->in_h * L->in_w, lout = L->out_c * L->out_h * L->out_w;
             fw_phase_begin(FW_PHASE_LAYER, l);
+            const int metered = input_off == job.input_off; /* inference, not calibration passes */
+            pmu_mark_t m0, m1;
+            if (metered) pmu_meter_mark(&g_meter, L->first_tile, L->row_blocks * L->col_blocks, &m0);
             int rc;
             if (g_chip[l]) { /* codes in (layer 0: the pixels in host memory), DMA/tiles/DPU */
                 rc = run_layer_chip(l, sram, nb, l == 0 ? in_addr : sram + L->sram_in, image_base);
@@ -485,6 +493,10 @@ static int infer_inputs(void *vctx, uint32_t input_off, uint32_t first0, uint32_
                 } else {
                     hal_write_block(sram + L->sram_out, xb, 4u * nb * lout);
                 }
+            }
+            if (metered) {
+                pmu_meter_mark(&g_meter, L->first_tile, L->row_blocks * L->col_blocks, &m1);
+                pmu_acc_add(&g_layer_acc[l], &m0, &m1);
             }
             fw_phase_end(FW_PHASE_LAYER);
         }
@@ -554,6 +566,12 @@ int fw_app_infer(void)
             return CIMNET_EXIT_NO_TILE;
         }
     fw_phase_end(FW_PHASE_BOOT);
+    /* Phase marks: boot = [0, mk[0]], program, calibrate, infer between the next ones. */
+    pmu_mark_t mk[4], zero = {0};
+    pmu_acc_t ph[4] = {{0}};
+    const int have_pmu = pmu_meter_open(&g_meter, g_tiles, g_hdr.n_tiles) == 0;
+    pmu_meter_mark(&g_meter, 0, g_hdr.n_tiles, &mk[0]);
+    pmu_acc_add(&ph[0], &zero, &mk[0]);
 
     uint32_t batch = g_hdr.batch;
     if (job.batch && job.batch < batch) batch = job.batch;
@@ -598,15 +616,34 @@ int fw_app_infer(void)
             return CIMNET_EXIT_PROGRAM;
         }
     }
+    pmu_meter_mark(&g_meter, 0, g_hdr.n_tiles, &mk[1]);
+    pmu_acc_add(&ph[1], &mk[0], &mk[1]);
     if (job.calib_count) { /* ADC calibration on training images first (lib/fw_calib.h) */
         fw_calib_args_t ca = {&job, &g_hdr, g_layers, g_tiles, hm.base, sr.base, sr.size, infer_inputs, &ic};
         int crc = fw_calib_run(&ca);
         if (crc) return crc;
     }
+    pmu_meter_mark(&g_meter, 0, g_hdr.n_tiles, &mk[2]);
+    pmu_acc_add(&ph[2], &mk[1], &mk[2]);
 
     fw_phase_begin(FW_PHASE_INFER, job.count);
     int rc = infer_inputs(&ic, job.input_off, 0, job.count);
     if (rc) return rc;
     fw_phase_end(FW_PHASE_INFER);
+    pmu_meter_mark(&g_meter, 0, g_hdr.n_tiles, &mk[3]);
+    pmu_acc_add(&ph[3], &mk[2], &mk[3]);
+    if (have_pmu) { /* the per-layer table (docs/energy.md "Per-layer figures") */
+        static const char *const names[4] = {"boot", "program", "calibrate", "infer"};
+        if (g_meter.found < g_hdr.n_tiles)
+            fw_printf("perf: %u of %u tiles' power components not found by name (tile<i>_adc, ...): their "
+                      "adc/array/periphery columns are 0\n", g_hdr.n_tiles - g_meter.found, g_hdr.n_tiles);
+        pmu_acc_print_header();
+        for (uint32_t i = 0; i < 4u; i++) pmu_acc_print("phase", names[i], &ph[i]);
+        for (uint32_t l = 0; l < g_hdr.n_layers; l++) {
+            char nm[4] = {(char)('0' + l / 10u % 10u), (char)('0' + l % 10u), 0, 0};
+            pmu_acc_print("layer", l < 10u ? nm + 1 : nm, &g_layer_acc[l]);
+        }
+        pmu_mark_print_end(&mk[3]);
+    }
     return 0;
 }

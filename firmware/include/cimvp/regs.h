@@ -256,7 +256,7 @@
  * count from the last PMU_CTRL_RESET (or from time 0). Energy is in fJ, time in ps,
  * 64-bit values as LO/HI word pairs of one latched value (read in any order).
  * ------------------------------------------------------------------------------------- */
-#define PMU_VERSION_VALUE 1u
+#define PMU_VERSION_VALUE 2u /* 2: per-component busy time (PMU_C_BUSY_*) */
 #define PMU_ID          0x000u /* RO  CIMVP_ID(CIMVP_BLOCK_PMU, 1) */
 #define PMU_NCOMP       0x004u /* RO  number of power components */
 #define PMU_CTRL        0x008u /* WO  PMU_CTRL_* bits */
@@ -279,6 +279,8 @@
 #define PMU_NOW_LO      0x04Cu /* RO  snapshot instant, absolute simulated time in ps */
 #define PMU_NOW_HI      0x050u
 #define PMU_SNAPSHOTS   0x054u /* RO  snapshots taken since boot (wraps) */
+#define PMU_C_BUSY_LO   0x058u /* RO  latched busy time of the selected component, ps (0: it reports none) */
+#define PMU_C_BUSY_HI   0x05Cu
 
 #define PMU_CTRL_SNAPSHOT (1u << 0) /* latch all counters at the access time */
 #define PMU_CTRL_RESET    (1u << 1) /* zero all counters at the access time (applied before SNAPSHOT) */
