@@ -1,11 +1,15 @@
-// Reproduces the paper's Fig. 3c experiment with the default write model: 7 targets
-// (100..400 uS, 50 uS steps), 64 devices each, write-verify from a fresh device, and prints the
-// per-target final-error standard deviation (ddof = 1) next to fig3_3c_variation.csv when the
-// paper's source data is present (../shared/reference/readc). Usage:
-//   progctl_fig3c [seed] [devices_per_target] [key=value ...]
+// Reproduces the paper's Fig. 3c experiment with the platform's write model: 7 targets
+// (100..400 uS, 50 uS steps), 64 devices each, write-verify from the platform's fresh-cell
+// state, and prints the per-target final-error standard deviation (ddof = 1) next to
+// fig3_3c_variation.csv when the paper's source data is present (../shared/reference/readc).
+// The device model, pulse schedule, tolerance and start state are the ones the platform uses:
+// the tech table's program.device / program.write_verify of the scenario (default: the
+// embedded default scenario). Usage:
+//   progctl_fig3c [seed] [devices_per_target] [scenario=FILE] [readc=DIR] [key=value ...]
 // keys (for exploring the calibration): g_min g_max alpha_set alpha_reset sigma_mult sigma_add
-// tol v_step start (initial conductance of the fresh devices, default g_min)
+// tol v_step start (initial conductance of the fresh devices, default program.device.g_fresh_us)
 #include "models/progctl/write_verify.hpp"
+#include "platform/config/scenario.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -22,6 +26,10 @@
 
 using namespace cimvp::progctl;
 
+// The scenario loader lives in the platform library, which links SystemC; this tool
+// elaborates no module, but libsystemc still needs an sc_main symbol.
+extern "C" int sc_main(int, char*[]) { return 0; }
+
 int main(int argc, char** argv) {
   const std::uint64_t seed = argc > 1 ? std::strtoull(argv[1], nullptr, 0) : 2025;
   const int devices = argc > 2 ? std::atoi(argv[2]) : 64;
@@ -29,9 +37,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "devices_per_target must be >= 2\n");
     return 2;
   }
-  DeviceParams dp;
-  WriteVerifyParams wv;
-  double start = -1;
+  std::string scenario, readc = CIMVP_READC_DIR;
+  for (int a = 3; a < argc; ++a) {
+    if (std::string(argv[a]).rfind("scenario=", 0) == 0) scenario = argv[a] + 9;
+    if (std::string(argv[a]).rfind("readc=", 0) == 0) readc = argv[a] + 6;
+  }
+  cimvp::config::Scenario sc;
+  try {
+    sc = cimvp::config::load_scenario(scenario);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 2;
+  }
+  DeviceParams dp = sc.tech.program.device;
+  WriteVerifyParams wv = sc.tech.program.write_verify;
+  wv.tolerance_us = sc.chip.program.tolerance_us;
+  wv.max_pulses = sc.chip.program.max_pulses;
+  wv.scheme = sc.chip.program.scheme == "fixed" ? PulseScheme::Fixed : PulseScheme::Ispp;
+  double start = sc.tech.program.fresh_g_us;
   for (int a = 3; a < argc; ++a) {
     std::string kv = argv[a];
     const auto eq = kv.find('=');
@@ -41,6 +64,7 @@ int main(int argc, char** argv) {
     }
     const std::string k = kv.substr(0, eq);
     const double v = std::atof(kv.c_str() + eq + 1);
+    if (k == "scenario" || k == "readc") continue;
     if (k == "g_min") dp.g_min_us = v;
     else if (k == "g_max") dp.g_max_us = v;
     else if (k == "alpha_set") dp.set.alpha_us = v;
@@ -55,11 +79,10 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (start < 0) start = dp.g_min_us;
   Programmer prog(dp, wv);
 
   std::map<int, double> paper;
-  std::ifstream in(std::string(CIMVP_READC_DIR) + "/fig3_3c_variation.csv");
+  std::ifstream in(readc + "/fig3_3c_variation.csv");
   std::string line;
   if (in && std::getline(in, line)) {
     while (std::getline(in, line)) {
@@ -70,7 +93,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Fresh devices start at the low end of the window (formed, reset state). assumption.
+  // Fresh devices start in the tech table's formed, high-resistance state (g_fresh_us).
   std::vector<ProgramEntry> entries;
   for (int t = 100; t <= 400; t += 50)
     for (int d = 0; d < devices; ++d)
@@ -113,6 +136,7 @@ int main(int argc, char** argv) {
               (unsigned long long)seed, devices, (unsigned long long)tot.pulses(),
               (unsigned long long)tot.set_pulses, (unsigned long long)tot.reset_pulses,
               (unsigned long long)tot.verify_reads, (unsigned long long)tot.failures);
-  std::printf("start %.1f uS\n", start);
+  std::printf("tech table %s, start %.1f uS (program.device.g_fresh_us), tolerance %.2f uS\n", sc.tech.file.c_str(),
+              start, wv.tolerance_us);
   return 0;
 }

@@ -29,7 +29,11 @@ typedef struct {
 int progctl_open(progctl_t *p);
 
 /* Programs `count` entries of the table at bus address `table` into destination `dest`
- * (PROG_DEST_VALUE(tile, PROG_DEST_*)). result_addr/fail_addr may be 0. Waits for the IRQ. */
+ * (PROG_DEST_VALUE(tile, PROG_DEST_*)). result_addr/fail_addr may be 0; the failure list
+ * receives up to fail_max failed entry indices (uint32). Waits for DONE (the IRQ may also
+ * fire early for a START the controller ignored because it was busy: that START is
+ * latched as PROG_ERR_BUSY + PROG_STATUS_OVERRUN). count must not exceed the destination's
+ * cells (PROG_ERR_COUNT_RANGE). */
 progctl_result_t progctl_program(const progctl_t *p, uint32_t dest, uint32_t table, uint32_t count,
                                  uint32_t result_addr, uint32_t fail_addr, uint32_t fail_max);
 

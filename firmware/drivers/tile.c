@@ -14,6 +14,7 @@ int tile_open(uint32_t index, tile_t *t)
     t->rows = hal_read32(b.base + TILE_ROWS);
     t->cols = hal_read32(b.base + TILE_COLS);
     t->input_bits = hal_read32(b.base + TILE_INPUT_BITS);
+    t->max_nvec = hal_read32(b.base + TILE_MAX_NVEC);
     return 0;
 }
 
@@ -93,6 +94,11 @@ uint64_t tile_busy_ns(const tile_t *t)
 {
     uint32_t lo = hal_read32(t->base + TILE_CYCLES_LO);
     return ((uint64_t)hal_read32(t->base + TILE_CYCLES_HI) << 32) | lo;
+}
+
+uint32_t tile_error_vector(const tile_t *t)
+{
+    return hal_read32(t->base + TILE_ERR_VECTOR);
 }
 
 uint64_t tile_conversions(const tile_t *t)

@@ -353,6 +353,9 @@ void CrossbarArray::program_ideal() {
     // Draw for every cell (stuck or not) so the stream does not depend on the defect map.
     if (dev_.prog_error) g += dev_.prog_sigma_us * next_gauss();
     if (dev_.clip) g = std::clamp(g, gmin, gmax);
+    // Physics, not clipping: a conductance cannot be negative. With clip off a cell may
+    // overshoot its window (as real devices do, fig3_3c: 95..404 uS) but not go below 0.
+    g = std::max(g, 0.0);
     switch (stuck_.empty() ? StuckState::None : StuckState(stuck_[std::size_t(idx)])) {
       case StuckState::AtGmin: g = gmin; break;
       case StuckState::AtGmax: g = gmax; break;

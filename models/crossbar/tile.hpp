@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "models/adc/adc_bank.hpp"
@@ -36,9 +37,17 @@ class Tile : public RegBlock {
   void load_block(const crossbar::MappedBlock& block);
   // Fast path (program.mode: ideal): every cell set to its target in one shot, with the
   // device model's programming error. The write-verify path goes through progctl instead.
+  // Either way the drift clock starts at the present simulated time.
   void program_ideal();
   // The programming controller marks the tile programmed after writing its cells.
-  void mark_programmed() { programmed_ = true; }
+  void mark_programmed();
+  // Simulated time the array was last programmed (drift is measured from here).
+  sc_core::sc_time programmed_at() const { return programmed_at_; }
+  // Seconds since programming the drift model sees at simulated time `at`:
+  // chip.crossbar.device.drift.read_delay_s + (at - programmed_at()).
+  double drift_age_s(const sc_core::sc_time& at) const;
+  // The message of the last error the tile reported (also an SC_REPORT_INFO), "" if none.
+  const std::string& last_error() const { return last_error_; }
 
  protected:
   void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) override;
@@ -46,14 +55,22 @@ class Tile : public RegBlock {
  private:
   void on_ctrl(uint32_t v);
   void run();
-  uint32_t fail(uint32_t code);
+  // Ends the batch: DONE (sticky ERROR/OVERRUN kept), code `err` if non-zero, IRQ.
+  void finish(uint32_t err);
+  // Reports an error of the batch (message) and finishes it with code `err`.
+  void fail(uint32_t err, const std::string& message);
   bool bus(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, unsigned len, sc_core::sc_time& delay);
+  // Array read energy (V^2 G t) of the columns sensed for the first n logical outputs only,
+  // for batches with N < MAPPED_N (the core's figure covers every mapped column).
+  double sensed_array_energy_pj(const Eigen::MatrixXi& x, int n) const;
 
   unsigned index_;
   const config::ChipParams& chip_;
   std::unique_ptr<crossbar::CrossbarArray> array_;
   std::unique_ptr<AdcBank> adc_;
   bool programmed_ = false;
+  sc_core::sc_time programmed_at_ = sc_core::SC_ZERO_TIME;
+  std::string last_error_;
   IrqSource irq_src_{irq};
   sc_core::sc_event start_;
   uint64_t busy_ns_ = 0, conversions_ = 0;

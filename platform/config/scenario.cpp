@@ -148,6 +148,64 @@ std::vector<MemoryMapEntry> read_memory_map(const Node& n) {
   return map;
 }
 
+// program.device / program.write_verify: the write model of the cells and the pulse schedule
+// of the programming controller (models/progctl; keys in docs/progctl.md). Both required.
+void read_program_model(const Node& pr, TechProgram& x) {
+  Node dn = pr.at("device");
+  auto& d = x.device;
+  d.g_min_us = dn.number("g_min_us", 0, 1e6);
+  d.g_max_us = dn.number("g_max_us", 0, 1e6);
+  if (!(d.g_max_us > d.g_min_us))
+    dn.at("g_max_us").fail("must be greater than program.device.g_min_us (" + std::to_string(d.g_min_us) + ")");
+  x.fresh_g_us = dn.number("g_fresh_us", 0, 1e6);
+  if (x.fresh_g_us < d.g_min_us || x.fresh_g_us > d.g_max_us)
+    dn.at("g_fresh_us").fail("must lie in [program.device.g_min_us, program.device.g_max_us] = [" +
+                             std::to_string(d.g_min_us) + ", " + std::to_string(d.g_max_us) + "]");
+  auto response = [](const Node& n, progctl::PulseResponse& r) {
+    r.alpha_us = n.number("alpha_us", 1e-9, 1e6);
+    r.gamma = n.number("gamma", 1e-6, 100);
+    r.v_th = n.number("v_th", 0, 100);
+    r.v_ref = n.number("v_ref", 0, 100);
+    if (!(r.v_ref > r.v_th)) n.at("v_ref").fail("must be above " + n.path() + ".v_th (" + std::to_string(r.v_th) + " V)");
+    r.t_ref_s = n.number("t_ref_ns", 1e-6, 1e12) * 1e-9;
+    r.width_exp = n.number("width_exp", 0, 100);
+  };
+  response(dn.at("set"), d.set);
+  response(dn.at("reset"), d.reset);
+  d.sigma_mult = dn.number("sigma_mult", 0, 100);
+  d.sigma_add_us = dn.number("sigma_add_us", 0, 1e6);
+  d.read_sigma_rel = dn.number("read_sigma_rel", 0, 0.999);
+  d.read_sigma_abs_us = dn.number("read_sigma_abs_us", 0, 1e6);
+  d.endurance_pulses = static_cast<uint64_t>(dn.integer("endurance_pulses", 1, INT64_MAX));
+  const std::string wo = dn.choice("wear_out", "", {"present", "g_min", "g_max"});
+  if (wo.empty()) dn.fail("missing required key 'wear_out' (present, g_min or g_max)");
+  d.wear_out = wo == "g_min" ? progctl::WearOut::GMin : wo == "g_max" ? progctl::WearOut::GMax : progctl::WearOut::Present;
+
+  Node wn = pr.at("write_verify");
+  auto& w = x.write_verify;
+  w.tolerance_us = wn.number("tolerance_us", 1e-6, 1e6);
+  w.max_pulses = static_cast<uint32_t>(wn.integer("max_pulses", 1, 1000000));
+  const std::string sch = wn.choice("scheme", "", {"ispp", "fixed"});
+  if (sch.empty()) wn.fail("missing required key 'scheme' (ispp or fixed)");
+  w.scheme = sch == "fixed" ? progctl::PulseScheme::Fixed : progctl::PulseScheme::Ispp;
+  auto schedule = [](const Node& n, progctl::PulseSchedule& sc) {
+    sc.v_start = n.number("v_start", 1e-6, 100);
+    sc.v_step = n.number("v_step", 0, 100);
+    sc.v_max = n.number("v_max", 1e-6, 100);
+    if (sc.v_max < sc.v_start)
+      n.at("v_max").fail("must be >= " + n.path() + ".v_start (" + std::to_string(sc.v_start) + " V)");
+    sc.width_s = n.number("width_ns", 1e-6, 1e12) * 1e-9;
+  };
+  schedule(wn.at("set"), w.set);
+  schedule(wn.at("reset"), w.reset);
+  try {  // backstop: the cores' own checks (every rule above should have caught it first)
+    d.validate();
+    w.validate();
+  } catch (const std::invalid_argument& e) {
+    pr.fail(e.what());
+  }
+}
+
 void read_tech(const Node& t, Tech& tech) {
   tech.name = t.text("name");
   // Every block's figures are required: a missing section would leave the block without
@@ -230,6 +288,7 @@ void read_tech(const Node& t, Tech& tech) {
     x.verify_read_pj = pr->number("verify_read_pj", 0, 1e9);
     x.area_um2 = pr->number("area_um2", 0, 1e12);
     x.leakage_uw = pr->number("leakage_uw", 0, 1e9);
+    read_program_model(*pr, x);
   }
   if (auto d = section("dma")) {
     auto& x = tech.dma;
@@ -288,6 +347,7 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
         d.drift = p->flag("enabled", true);
         d.drift_nu = p->number("nu", d.drift_nu, 0, 1);
         d.drift_t0_s = p->number("t0_s", d.drift_t0_s, 1e-12, 1e12);
+        chip.drift_read_delay_s = p->number("read_delay_s", chip.drift_read_delay_s, 0, 1e12);
       }
       d.stuck_at_gmin_rate = dv->number("stuck_at_gmin_rate", d.stuck_at_gmin_rate, 0, 1);
       d.stuck_at_gmax_rate = dv->number("stuck_at_gmax_rate", d.stuck_at_gmax_rate, 0, 1);
@@ -312,6 +372,22 @@ void read_chip(const Node& c, ChipParams& chip, const Tech& tech) {
     p.comparator_offset_frac = a->number("comparator_offset_frac", p.comparator_offset_frac, 0, 0.5);
     p.sr_copies = static_cast<int>(a->integer("sr_copies", p.sr_copies, 2, 7));
     if (p.share > m.cols) a->at("share").fail("more columns per ADC than the array has (" + std::to_string(m.cols) + ")");
+  }
+  // Programming defaults from the tech table's program.write_verify; its write model must
+  // cover the chip's conductance window or targets at the window's edges are unreachable.
+  {
+    const auto& tp = tech.program;
+    chip.program.tolerance_us = tp.write_verify.tolerance_us;
+    chip.program.max_pulses = tp.write_verify.max_pulses;
+    chip.program.scheme = tp.write_verify.scheme == progctl::PulseScheme::Fixed ? "fixed" : "ispp";
+    if (tp.device.g_min_us > d.g_min_us || tp.device.g_max_us < d.g_max_us) {
+      std::ostringstream m;
+      m << "the tech table's program.device window [" << tp.device.g_min_us << ", " << tp.device.g_max_us
+        << "] uS does not cover chip.crossbar.device [g_min_us, g_max_us] = [" << d.g_min_us << ", " << d.g_max_us
+        << "] uS: write-verify could not reach the window's edges; widen program.device.g_min_us/g_max_us in "
+        << tech.file << " or narrow the chip's window";
+      (c.get("crossbar") ? *c.get("crossbar") : c).fail(m.str());
+    }
   }
   if (auto p = c.get("program")) {
     auto& g = chip.program;

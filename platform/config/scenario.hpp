@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/crossbar/crossbar.hpp"
+#include "models/progctl/write_verify.hpp"
 #include "platform/config/config_node.hpp"
 
 namespace cimvp::config {
@@ -97,6 +98,11 @@ struct TechProgram {
   double verify_read_pj = 0;
   double area_um2 = 0;
   double leakage_uw = 0;
+  // Write model of the cells under write-verify (program.device) and the controller's pulse
+  // schedule and defaults (program.write_verify); docs/progctl.md lists the keys.
+  progctl::DeviceParams device;
+  double fresh_g_us = 10;  // program.device.g_fresh_us: a cell never programmed before
+  progctl::WriteVerifyParams write_verify;
 };
 
 // DMA engine: per-descriptor setup, streaming bandwidth, datapath energy (docs/dma.md).
@@ -148,7 +154,8 @@ struct AdcParams {
   int sr_copies = 2;              // ADCs per super-resolution group (2 = pair, 3+ = majority)
 };
 
-// How weights reach the arrays.
+// How weights reach the arrays. tolerance_us, max_pulses and scheme default to the tech
+// table's program.write_verify values (the PROG_TOL/MAX_PULSES/SCHEME reset values).
 struct ProgramParams {
   std::string mode = "ideal";  // ideal (one-shot with programming error) | write_verify
   double tolerance_us = 5.0;   // write-verify acceptance band (models/progctl, docs/progctl.md)
@@ -162,6 +169,9 @@ struct ChipParams {
   crossbar::MappingParams mapping;
   AdcParams adc;
   ProgramParams program;
+  // chip.crossbar.device.drift.read_delay_s: retention time between programming and the
+  // first inference, added to the simulated time since programming (docs/tile.md).
+  double drift_read_delay_s = 0;
 };
 
 struct SimParams {

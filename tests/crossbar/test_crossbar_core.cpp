@@ -193,6 +193,39 @@ TEST_CASE("programming error variance matches the closed form", "[crossbar][nois
   }
 }
 
+// clip: false lets programming error carry a cell outside [g_min, g_max] (real devices
+// overshoot their window), but a conductance is never negative: it stops at 0 (physics).
+TEST_CASE("without clipping a conductance leaves the window but never goes below 0", "[crossbar][noise]") {
+  MappingParams mp;
+  mp.rows = 64;
+  mp.cols = 64;
+  DeviceParams dp;
+  dp.g_min_us = 1.0;  // a window starting near 0 ...
+  dp.g_max_us = 100.0;
+  dp.prog_error = true;
+  dp.prog_sigma_us = 20.0;  // ... and an error large enough to cross 0 often
+  dp.clip = false;
+  std::mt19937_64 rng(5);
+  CrossbarArray arr(dp, mp, 99);
+  arr.load_codes(random_codes(64, 8, -127, 127, rng));
+  arr.program_ideal();
+  int zero = 0, below_window = 0, above_window = 0;
+  double lowest = 1e9;
+  for (int r = 0; r < mp.rows; ++r)
+    for (int c = 0; c < mp.cols; ++c) {
+      const double g = arr.conductance(r, c);
+      lowest = std::min(lowest, g);
+      zero += g == 0.0;
+      below_window += g > 0.0 && g < dp.g_min_us;
+      above_window += g > dp.g_max_us;
+    }
+  // Cells at g_min (most unused/zero digits) with sigma 20 uS: P(G < 0) = P(z < -0.05) ~ 48 %.
+  CHECK(lowest == 0.0);
+  CHECK(zero > 1000);
+  CHECK(below_window > 0);   // not clipped to the window ...
+  CHECK(above_window > 0);
+}
+
 // Read noise: var(I+ - I-) = sigma^2 sum_i v_i^2 (G+_i^2 + G-_i^2), in uA^2.
 TEST_CASE("read noise variance matches the closed form", "[crossbar][noise]") {
   MappingParams mp;

@@ -104,7 +104,11 @@ TEST_CASE("example network: DMA/DPU path and CPU path give the same classes", "[
   int differ = 0;
   for (int i = 0; i < kImages; ++i) differ += chip_cls[i] != cpu_cls[i];
   CHECK(differ == 0);
-  CHECK(acc.accuracy() > 0.85);
+  // Sanity floor only (the network classifies at all): write-verify leaves every cell, zero
+  // digits included, with the paper's ~2.7 uS programming sigma (cells start in their formed
+  // 10 uS state, tech program.device.g_fresh_us), which costs a few points on 100 images;
+  // chip-vs-float accuracy is checked in ideal mode by test_netrun_fashion.
+  CHECK(acc.accuracy() > 0.80);
 
   // Closed-form DMA/DPU work from the layer descriptors (every layer takes one unsigned
   // 8-bit digit here, so every layer runs on the chip path): the DMA writes images x

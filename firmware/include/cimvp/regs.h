@@ -136,6 +136,9 @@
 #define TILE_CONV_HI    0x04Cu /* RO */
 #define TILE_VECTORS    0x050u /* RO  vectors processed since counters were cleared */
 #define TILE_BATCHES    0x054u /* RO  batches completed */
+#define TILE_MAX_NVEC   0x058u /* RO  largest NVEC a batch may have (larger: TILE_ERR_RANGE) */
+#define TILE_ERR_VECTOR 0x05Cu /* RO  first vector not computed when a batch stopped with an error
+                                *     (vectors before it were computed and written) */
 
 #define TILE_CTRL_START          (1u << 0)
 #define TILE_CTRL_CLEAR_COUNTERS (1u << 1)
@@ -143,6 +146,8 @@
 #define TILE_STATUS_BUSY  (1u << 0)
 #define TILE_STATUS_DONE  (1u << 1)
 #define TILE_STATUS_ERROR (1u << 2)
+#define TILE_STATUS_OVERRUN (1u << 3) /* a START came while BUSY and was ignored; the running
+                                       * batch goes on (sticky with ERROR until CLEAR_STATUS) */
 #define TILE_STATUS_ERRCODE(s) (((s) >> 8) & 0xFFu)
 #define TILE_FLAG_ACCUMULATE (1u << 0)
 
@@ -150,9 +155,11 @@
 #define TILE_ERR_NVEC_ZERO   1u /* NVEC is 0 */
 #define TILE_ERR_INPUT_BUS   2u /* input fetch got a bus error (buffer outside memory) */
 #define TILE_ERR_OUTPUT_BUS  3u /* output write got a bus error */
-#define TILE_ERR_SHAPE       4u /* K > rows, N > mapped columns, K or N zero */
-#define TILE_ERR_BUSY        5u /* START while busy */
+#define TILE_ERR_SHAPE       4u /* K != K of the programmed block, N > MAPPED_N, K or N zero */
+#define TILE_ERR_BUSY        5u /* START while busy (STATUS also has OVERRUN; BUSY stays) */
 #define TILE_ERR_NOT_PROGRAMMED 6u /* no weights programmed */
+#define TILE_ERR_INPUT_CODE  7u /* an input byte exceeds 2^INPUT_BITS - 1 (see TILE_ERR_VECTOR) */
+#define TILE_ERR_RANGE       8u /* NVEC > MAX_NVEC, or a buffer runs past the 32-bit bus */
 
 /* ADC bank of the tile: a register window inside the tile's address range. */
 #define TILE_ADC_BASE    0x1000u
@@ -223,8 +230,9 @@
  *   uint32 cell   — array: (row << 16) | column; ADC: Q-cell memristor index (2 per cell:
  *                   2k = lower edge M1, 2k+1 = upper edge M2)
  *   float32 target in uS
- * The whole table is checked before any cell is written: a bad entry (outside the array,
- * target outside [g_min, g_max]) sets ERROR with BAD_INDEX and programs nothing.
+ * COUNT may not exceed the destination's cells (PROG_ERR_COUNT_RANGE). The whole table is
+ * checked before any cell is written: a bad entry (outside the array, target outside
+ * [g_min, g_max]) sets ERROR with BAD_INDEX and programs nothing.
  * ------------------------------------------------------------------------------------- */
 #define PROG_VERSION_VALUE 1u
 #define PROG_ID          0x000u /* RO */
@@ -256,13 +264,19 @@
 #define PROG_STATUS_DONE  (1u << 1)
 #define PROG_STATUS_ERROR (1u << 2)
 #define PROG_STATUS_FAILURES (1u << 3) /* done, but some cells did not converge */
+#define PROG_STATUS_OVERRUN (1u << 4) /* a START came while BUSY and was ignored; the running
+                                       * job goes on (sticky with ERROR until CLEAR_STATUS) */
 #define PROG_STATUS_ERRCODE(s) (((s) >> 8) & 0xFFu)
 #define PROG_ERR_NONE      0u
 #define PROG_ERR_COUNT_ZERO 1u
 #define PROG_ERR_TABLE_BUS 2u /* table/result/failure buffer outside memory */
 #define PROG_ERR_DEST      3u /* no such tile / kind */
 #define PROG_ERR_ENTRY     4u /* an entry addresses no cell or a target outside [g_min, g_max] */
-#define PROG_ERR_BUSY      5u
+#define PROG_ERR_BUSY      5u /* START while busy (STATUS also has OVERRUN; BUSY stays) */
+#define PROG_ERR_PARAM     6u /* TOL not a finite float > 0, MAX_PULSES 0 or > PROG_MAX_PULSES_LIMIT,
+                               * or SCHEME not a PROG_SCHEME_* value; nothing programmed */
+#define PROG_ERR_COUNT_RANGE 7u /* COUNT exceeds the destination's cells; nothing programmed */
+#define PROG_MAX_PULSES_LIMIT 1000000u
 
 #define PROG_DEST_ARRAY   0u /* the tile's crossbar array */
 #define PROG_DEST_ADC     1u /* the Q-cells of the tile's ADC bank (first ADC of an SR pair) */
