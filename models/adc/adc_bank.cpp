@@ -363,11 +363,9 @@ void AdcBank::convert_sets(Eigen::Ref<Eigen::MatrixXf> analog, const crossbar::A
     while (j1 < N && set_of(j1, c.slice) == k) ++j1;
     AdcConverters& cv = *sets_[k].conv;
     const std::size_t n = static_cast<std::size_t>(rows);
-    cv.scratch.resize(n);
-    for (Eigen::Index j = j0; j < j1; ++j) {
+    for (Eigen::Index j = j0; j < j1; ++j) {  // in place (the converters allow it)
       float* col = analog.col(j).data();
-      cv.adc->quantize(col, cv.scratch.data(), nullptr, n, &cv.stats);
-      std::memcpy(col, cv.scratch.data(), n * sizeof(float));
+      cv.adc->quantize(col, col, nullptr, n, &cv.stats);
     }
     j0 = j1;
   }

@@ -19,9 +19,7 @@ namespace {
 // A register's current value as a read would return it (computed registers included), without
 // the access's side effects (no energy, no timing).
 uint32_t peek(RegisterBank& regs, uint32_t offset) {
-  const Register* r = regs.find(offset);
-  if (!r) throw std::logic_error("adc files: no register at offset " + std::to_string(offset));
-  return r->on_read ? r->on_read() : r->value;
+  return regs.read_value(offset);  // registers and register-array words (the ADC windows)
 }
 
 // A register write as the bus would do it (for ADC_SET_SEL: which threshold set the per-set

@@ -131,7 +131,7 @@ void Loader::set_calibration(Calibration c) {
 uint64_t Loader::max_groups() const {
   // Result area: header + one record per group: at most one per tile and layer, or one per
   // threshold set of every tile for column groups.
-  const auto& h = img_->header();
+  const auto& h = hdr_;  // img_ is released after load()
   const uint64_t sets = (cal_.flags & CIMNET_CAL_F_GROUP_COLUMNS) && cal_.group_cols
                             ? (uint64_t(h.cols) + cal_.group_cols - 1) / cal_.group_cols
                             : 1;
@@ -152,12 +152,12 @@ CalibrationResult Loader::collect_calibration(Soc& soc) const {
   // The banks' own counters after the run (the SR disagreements of inference, docs/calibration.md).
   std::size_t k = 0;
   for (const auto& e : sc.memory_map) {
-    if (e.block != "tile" || k >= img_->header().n_tiles) continue;
+    if (e.block != "tile" || k >= hdr_.n_tiles) continue;
     ++k;
     auto* t = dynamic_cast<Tile*>(soc.module(e.name));
     if (!t) continue;
     auto& regs = t->adc().regs();
-    auto rd = [&](uint32_t off) { return uint64_t(regs.registers().at(off).on_read()); };
+    auto rd = [&](uint32_t off) { return uint64_t(regs.read_value(off)); };
     cr.conversions += rd(ADC_CONV_LO) | (rd(ADC_CONV_HI) << 32);
     cr.sr_disagreements += rd(ADC_SR_DISAGREE);
     cr.gaps += rd(ADC_GAPS);
@@ -647,6 +647,8 @@ trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr)
   a["inference"] = cv;
   return a;
 }
+
+namespace {
 
 // summary.json `inference` object (docs/outputs.md): the energy of the firmware's infer phase
 // per kind of component (the sysctl's per-component dynamic energy between FW_PHASE_INFER begin

@@ -94,6 +94,14 @@ const uint32_t* RegisterBank::stored(uint32_t offset) const {
   return a ? &a->values[i] : nullptr;
 }
 
+uint32_t RegisterBank::read_value(uint32_t offset) const {
+  if (const Register* r = find(offset)) return (r->on_read ? r->on_read() : r->value) & r->mask();
+  uint32_t i = 0;
+  if (const RegisterArray* a = const_cast<RegisterBank*>(this)->array_at(offset, &i))
+    return a->on_read ? a->on_read(i) : a->values[i];
+  throw std::logic_error(block_ + ": no register at offset " + std::to_string(offset));
+}
+
 void RegisterBank::reset() {
   for (auto& [off, r] : regs_) r.value = r.reset;
   for (auto& a : arrays_) a.values.assign(a.count, a.reset);

@@ -83,6 +83,9 @@ class RegisterBank {
   const Register* find(uint32_t offset) const;  // single registers only
   // Stored value of the register or array word at offset (debug reads), nullptr if none.
   const uint32_t* stored(uint32_t offset) const;
+  // What a bus read of the register or array word at offset returns (on_read if it has one),
+  // for models and tests that inspect a bank without a bus; throws std::logic_error if none.
+  uint32_t read_value(uint32_t offset) const;
   const std::map<uint32_t, Register>& registers() const { return regs_; }
 
   // One line per register: bus address, offset, access, width, reset value, name.

@@ -243,9 +243,14 @@ TEST_CASE("threshold sets: ADC_SET_COLS validation, one design per column group,
   b.init.w32(kTile + ADC_APPLY, 1);
   CHECK(b.init.r32(kTile + ADC_NSETS) == 1);
   // Not a multiple of ADC_SHARE (4), or wider than the array: ignored with a warning.
-  cimvp_test::expected_sc_problems() += 2;
-  b.init.w32(kTile + ADC_SET_COLS, 6);
-  b.init.w32(kTile + ADC_SET_COLS, 20);
+  {
+    cimvp_test::ExpectScReport w("ADC_SET_COLS 6 ");
+    b.init.w32(kTile + ADC_SET_COLS, 6);
+  }
+  {
+    cimvp_test::ExpectScReport w("ADC_SET_COLS 20 ");
+    b.init.w32(kTile + ADC_SET_COLS, 20);
+  }
   CHECK(b.init.r32(kTile + ADC_SET_COLS) == 0);
   CHECK(b.init.r32(kTile + ADC_NSETS) == 1);
   // Two sets of 8 columns: set 0 = logical column 0 (every slice), set 1 = logical column 1.
@@ -268,8 +273,10 @@ TEST_CASE("threshold sets: ADC_SET_COLS validation, one design per column group,
   b.init.w32(kTile + ADC_SET_SEL, 1);
   CHECK(bitsf(b.init.r32(kTile + ADC_THRESH(2))) == 6.f);
   CHECK(bitsf(b.init.r32(kTile + ADC_EDGE(15))) == Approx(16.f));
-  cimvp_test::expected_sc_problems() += 1;
-  b.init.w32(kTile + ADC_SET_SEL, 2);  // out of range: ignored
+  {
+    cimvp_test::ExpectScReport w("ADC_SET_SEL 2 >= ADC_NSETS 2");
+    b.init.w32(kTile + ADC_SET_SEL, 2);  // out of range: ignored
+  }
   CHECK(b.init.r32(kTile + ADC_SET_SEL) == 1);
 
   // Column 0 converts through set 0, column 1 through set 1, for every slice.
@@ -353,8 +360,10 @@ TEST_CASE("super-resolution: the partner's edges read back through ADC_EDGE_COPY
   CHECK(bitsf(b.init.r32(kTile + ADC_EDGE(5))) == Approx(0.3f).epsilon(1e-4));
   b.init.w32(kTile + ADC_EDGE_COPY, 0);
   CHECK(bitsf(b.init.r32(kTile + ADC_EDGE(5))) == Approx(-0.5f));
-  cimvp_test::expected_sc_problems() += 1;
-  b.init.w32(kTile + ADC_EDGE_COPY, 2);  // only two copies: ignored
+  {
+    cimvp_test::ExpectScReport w("ADC_EDGE_COPY 2 >= the 2");
+    b.init.w32(kTile + ADC_EDGE_COPY, 2);  // only two copies: ignored
+  }
   CHECK(b.init.r32(kTile + ADC_EDGE_COPY) == 0);
   const uint32_t dis0 = b.init.r32(kTile + ADC_SR_DISAGREE);
   // Boundary rule: the pair disagrees on 0 and outputs the threshold between codes 2 and 3.
@@ -391,9 +400,11 @@ TEST_CASE("SAR transfer shape follows ADC_UNIFORM_SHAPE: min-max levels from RAN
   std::vector<float> want = {-7.f, -7.f, -5.f, -1.f, 1.f, 3.f, 7.f, 7.f};
   for (std::size_t i = 0; i < want.size(); ++i) CHECK(out[i] == Approx(want[i]));
   // An unknown shape is rejected at APPLY; the converters stay as they were.
-  cimvp_test::expected_sc_problems() += 1;
-  b.init.w32(kTile + ADC_UNIFORM_SHAPE, 2);
-  b.init.w32(kTile + ADC_APPLY, 1);
+  {
+    cimvp_test::ExpectScReport w("ADC_APPLY with an invalid mode, bit count or uniform shape");
+    b.init.w32(kTile + ADC_UNIFORM_SHAPE, 2);
+    b.init.w32(kTile + ADC_APPLY, 1);
+  }
   CHECK(convert(b.tile.adc(), {0.1f})[0] == Approx(1.f));
   // Back to mid-tread: 0 is a level again (A = 7, LSB 1.75).
   b.init.w32(kTile + ADC_UNIFORM_SHAPE, ADC_SHAPE_MID_TREAD);

@@ -49,8 +49,7 @@ struct BankDump {
 
 // A register as the bus would read it (computed or stored), without a bus transaction.
 inline uint32_t reg_read(const RegisterBank& regs, uint32_t off) {
-  const auto& r = regs.registers().at(off);
-  return r.on_read ? r.on_read() : r.value;
+  return regs.read_value(off);
 }
 
 struct Options {

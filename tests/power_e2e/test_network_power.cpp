@@ -83,7 +83,7 @@ Run& run_once() {
           px->tile_conversions += regs.find(TILE_CONV_LO)->on_read() | (uint64_t(regs.find(TILE_CONV_HI)->on_read()) << 32);
           if (px->tiles++ == 0) {
             for (unsigned k = 0; k + 1 < 16; ++k) {
-              uint32_t u = t->adc().regs().find(ADC_THRESH(k))->on_read();
+              uint32_t u = t->adc().regs().read_value(ADC_THRESH(k));
               float f;
               std::memcpy(&f, &u, 4);
               px->thresh0.push_back(f);
