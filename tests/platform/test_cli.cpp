@@ -288,3 +288,13 @@ TEST_CASE("run: a network that does not fit the chip is an input error (exit 2) 
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("the network needs 34 tiles") && Catch::Contains("but the chip has 1"));
 }
+
+TEST_CASE("run: hitting sim.max_time_ms is reported as the time limit, not as a hang") {
+  // The firmware is mid-calibration at 0.5 ms with work pending past the limit; the kernel
+  // stops before that event (time < limit), which must still read as the limit.
+  auto r = cimvp("run --images 2 --quiet --set sim.max_time_ms=0.5 --out " +
+                 cimvp_test::temp_dir().file("cli_out_time_limit"));
+  CHECK(r.code == 1);
+  CHECK_THAT(r.out, Catch::Contains("did not exit within sim.max_time_ms"));
+  CHECK_THAT(r.out, !Catch::Contains("nothing will raise"));
+}
