@@ -45,6 +45,18 @@ PowerMonitor::PowerMonitor(uint64_t bin_ps, std::size_t max_bins) : bin_ps_(bin_
   if (max_bins < 2) throw std::invalid_argument("PowerMonitor: max_bins must be at least 2");
 }
 
+void PowerMonitor::bin_per_kind() {
+  if (!comps_.empty())
+    throw std::logic_error("PowerMonitor::bin_per_kind: call it before the first add_component");
+  per_kind_ = true;
+}
+
+void PowerMonitor::require_component_bins(const char* what) const {
+  if (per_kind_)
+    throw std::logic_error(std::string("PowerMonitor::") + what +
+                           ": this monitor bins per kind (bin_per_kind); use grouped_by_kind() for the trace");
+}
+
 int PowerMonitor::add_component(const std::string& name, double area_um2, double leakage_uw) {
   if (name.empty()) throw std::invalid_argument("PowerMonitor: component name is empty");
   for (unsigned char c : name)
@@ -60,10 +72,17 @@ int PowerMonitor::add_component(const std::string& name, double area_um2, double
   c.name = name;
   c.area_um2 = area_um2;
   c.leakage_uw = leakage_uw;
-  c.bins.assign(nbins_, 0.0);
+  const int id = static_cast<int>(comps_.size());
+  int owner = id;
+  if (per_kind_) owner = kind_owner_.emplace(component_kind(name), id).first->second;
+  if (owner == id) {
+    c.bins.assign(nbins_, 0.0);
+    owners_.push_back(id);
+  }
   comps_.push_back(std::move(c));
-  index_[name] = static_cast<int>(comps_.size() - 1);
-  return static_cast<int>(comps_.size() - 1);
+  bin_owner_.push_back(owner);
+  index_[name] = id;
+  return id;
 }
 
 const PowerMonitor::Comp& PowerMonitor::comp(std::size_t i) const {
@@ -95,7 +114,8 @@ void PowerMonitor::ensure_bin(uint64_t t_ps) {
   while (idx >= max_bins_) {
     // Merge bin pairs: the width doubles, energy is only re-grouped, never changed.
     std::size_t n = (nbins_ + 1) / 2;
-    for (auto& c : comps_) {
+    for (int o : owners_) {
+      Comp& c = comps_[static_cast<std::size_t>(o)];
       for (std::size_t b = 0; b < n; ++b) {
         double e = c.bins[2 * b];
         if (2 * b + 1 < nbins_) e += c.bins[2 * b + 1];
@@ -111,8 +131,10 @@ void PowerMonitor::ensure_bin(uint64_t t_ps) {
     nbins_ = static_cast<std::size_t>(idx) + 1;
     // Room for a quarter more bins at once: with thousands of components, growing every
     // vector by one bin per new bin is most of the monitor's cost. Bins past nbins_ stay 0.
-    for (auto& c : comps_)
+    for (int o : owners_) {
+      Comp& c = comps_[static_cast<std::size_t>(o)];
       if (c.bins.size() < nbins_) c.bins.resize(std::min(max_bins_, nbins_ + nbins_ / 4 + 16), 0.0);
+    }
   }
 }
 
@@ -121,7 +143,7 @@ void PowerMonitor::add(int id, double energy_pj, uint64_t t_ps) {
   ensure_bin(t_ps);
   Comp& c = comps_[static_cast<std::size_t>(id)];
   c.dynamic_pj += energy_pj;
-  c.bins[t_ps / bin_ps_] += energy_pj;
+  bins_of(id)[t_ps / bin_ps_] += energy_pj;
   ++events_;
   last_t_ = std::max(last_t_, t_ps);
 }
@@ -132,6 +154,7 @@ void PowerMonitor::add_spread(int id, double energy_pj, uint64_t t_start_ps, uin
   const uint64_t t_end = t_start_ps + dur_ps;  // exclusive
   ensure_bin(t_end - 1);                       // may coarsen; bin_ps_ is final after this
   Comp& c = comps_[static_cast<std::size_t>(id)];
+  std::vector<double>& bins = bins_of(id);
   const uint64_t b0 = t_start_ps / bin_ps_, b1 = (t_end - 1) / bin_ps_;
   long double placed = 0;
   for (uint64_t b = b0; b <= b1; ++b) {
@@ -144,7 +167,7 @@ void PowerMonitor::add_spread(int id, double energy_pj, uint64_t t_start_ps, uin
                                   static_cast<long double>(dur_ps));
       placed += piece;
     }
-    c.bins[static_cast<std::size_t>(b)] += piece;
+    bins[static_cast<std::size_t>(b)] += piece;
   }
   c.dynamic_pj += energy_pj;
   ++events_;
@@ -224,6 +247,7 @@ std::size_t PowerMonitor::rows_for(uint64_t end_ps) {
 }
 
 double PowerMonitor::bin_dynamic_pj(std::size_t ci, std::size_t bin) const {
+  require_component_bins("bin_dynamic_pj");
   const Comp& c = comp(ci);
   return bin < c.bins.size() ? c.bins[bin] : 0.0;
 }
@@ -243,6 +267,7 @@ double PowerMonitor::bin_power_mw(std::size_t ci, std::size_t bin, uint64_t end_
 }
 
 std::string PowerMonitor::power_csv(uint64_t end_ps) {
+  require_component_bins("power_csv");
   const std::size_t rows = rows_for(end_ps);
   std::string s = "time_ns";
   for (const auto& c : comps_) s += "," + c.name + "_mW";
@@ -286,6 +311,7 @@ void PowerMonitor::write_energy_breakdown_csv(const std::string& path, uint64_t 
 void PowerMonitor::write_area_breakdown_csv(const std::string& path) const { write_file(path, area_breakdown_csv()); }
 
 void PowerMonitor::write_power_vcd(const std::string& path, uint64_t end_ps) {
+  require_component_bins("write_power_vcd");
   const std::size_t rows = rows_for(end_ps);
   trace::VcdWriter vcd(path);
   std::vector<int> ids;
@@ -305,6 +331,7 @@ void PowerMonitor::write_power_vcd(const std::string& path, uint64_t end_ps) {
 }
 
 void PowerMonitor::write_power_counters(trace::ChromeTrace& tr, uint64_t end_ps, const std::string& counter) {
+  require_component_bins("write_power_counters");
   const std::size_t rows = rows_for(end_ps);
   std::vector<std::pair<std::string, double>> v(comps_.size() + 1);
   for (std::size_t i = 0; i < comps_.size(); ++i) v[i].first = comps_[i].name;
@@ -325,6 +352,17 @@ void PowerMonitor::write_power_counters(trace::ChromeTrace& tr, uint64_t end_ps,
 }
 
 PowerMonitor PowerMonitor::grouped(const std::vector<std::string>& group) const {
+  if (per_kind_) {
+    // Bins exist per kind only: a grouping must not split a kind.
+    std::unordered_map<int, std::string> group_of_owner;
+    for (std::size_t i = 0; i < comps_.size() && i < group.size(); ++i) {
+      auto r = group_of_owner.emplace(bin_owner_[i], group[i]);
+      if (!r.first->second.empty() && r.first->second != group[i])
+        throw std::logic_error("PowerMonitor::grouped: this monitor bins per kind; '" + comps_[i].name +
+                               "' and '" + comps_[static_cast<std::size_t>(bin_owner_[i])].name +
+                               "' share bins but are put in different groups");
+    }
+  }
   if (group.size() != comps_.size())
     throw std::invalid_argument("PowerMonitor::grouped: " + std::to_string(group.size()) + " group names for " +
                                 std::to_string(comps_.size()) + " components");
@@ -340,7 +378,7 @@ PowerMonitor PowerMonitor::grouped(const std::vector<std::string>& group) const 
     d.area_um2 += c.area_um2;
     d.leakage_uw += c.leakage_uw;
     d.dynamic_pj += c.dynamic_pj;
-    for (std::size_t b = 0; b < nbins_; ++b) d.bins[b] += c.bins[b];
+    for (std::size_t b = 0; b < nbins_ && b < c.bins.size(); ++b) d.bins[b] += c.bins[b];  // per kind: owners only
   }
   return g;
 }

@@ -26,6 +26,12 @@
 // (max_bins, default 2^18): when an event or end time needs a bin beyond the cap, adjacent bin
 // pairs are merged and the bin width doubles (as often as needed). Merging is exact, so
 // totals and conservation are unaffected; bin_ps() reports the width actually used.
+//
+// Binning per kind. A chip with thousands of tiles has tens of thousands of components; bins
+// per component would need components x bins doubles (25,000 x 20,000 = 4 GB for VGG8 with its
+// calibration). bin_per_kind(), called before the first component, keeps one bin vector per
+// component_kind() instead: totals, busy time and breakdowns stay per component, the trace is
+// only available grouped (grouped_by_kind(); the per-component trace calls throw).
 #pragma once
 
 #include <cstddef>
@@ -45,6 +51,10 @@ class PowerMonitor {
  public:
   // bin_ps > 0; max_bins >= 2.
   explicit PowerMonitor(uint64_t bin_ps, std::size_t max_bins = std::size_t{1} << 18);
+
+  // Bins per component_kind() rather than per component (see above). Only before add_component.
+  void bin_per_kind();
+  bool bins_per_kind() const { return per_kind_; }
 
   // Name: non-empty, no whitespace, commas or quotes (it becomes a CSV column and a VCD
   // signal). Area in um^2 and leakage in uW must be finite and >= 0. Returns the id.
@@ -119,6 +129,8 @@ class PowerMonitor {
     std::vector<uint64_t> busy_prefix;  // busy_prefix[k] = sum of lengths of busy[0..k)
   };
   const Comp& comp(std::size_t i) const;
+  std::vector<double>& bins_of(int id) { return comps_[static_cast<std::size_t>(bin_owner_[static_cast<std::size_t>(id)])].bins; }
+  void require_component_bins(const char* what) const;
   Comp& comp_checked(int id, double energy_pj, const char* what);
   void ensure_bin(uint64_t t_ps);  // grows (or coarsens) so that t_ps has a bin
   double static_in_bin_pj(const Comp& c, std::size_t bin, uint64_t end_ps) const;
@@ -128,6 +140,12 @@ class PowerMonitor {
   std::unordered_map<std::string, int> index_;  // name -> id (thousands of tiles register components)
   std::size_t nbins_ = 0;
   std::vector<Comp> comps_;
+  // bin_owner_[i]: the component whose bins hold i's dynamic energy (i itself, or with
+  // bin_per_kind() the first component of i's kind); owners_: those components.
+  std::vector<int> bin_owner_;
+  std::vector<int> owners_;
+  bool per_kind_ = false;
+  std::unordered_map<std::string, int> kind_owner_;
   uint64_t events_ = 0;
   uint64_t last_t_ = 0;
 };

@@ -5,8 +5,10 @@
 
 namespace cimvp {
 
-PowerSc::PowerSc(double bin_ns)
-    : core_(std::make_unique<power::PowerMonitor>(static_cast<uint64_t>(bin_ns * 1000.0 + 0.5))) {}
+PowerSc::PowerSc(double bin_ns, bool bins_per_kind)
+    : core_(std::make_unique<power::PowerMonitor>(static_cast<uint64_t>(bin_ns * 1000.0 + 0.5))) {
+  if (bins_per_kind) core_->bin_per_kind();
+}
 PowerSc::~PowerSc() = default;
 
 int PowerSc::component(const std::string& name, double area_um2, double leakage_uw) {

@@ -18,7 +18,8 @@ class PowerMonitor;
 
 class PowerSc {
  public:
-  explicit PowerSc(double bin_ns);
+  // bins_per_kind: the power trace is kept per component kind only (trace.power_series: kind).
+  explicit PowerSc(double bin_ns, bool bins_per_kind = false);
   ~PowerSc();
 
   // A hardware component (its leakage runs for the whole simulation).

@@ -192,7 +192,7 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   share["energy"] = adc_it != kinds.end() && total > 0 ? adc_it->second.first / total : 0.0;
   share["area"] = adc_it != kinds.end() && area_total > 0 ? adc_it->second.second / area_total : 0.0;
   s["adc_share"] = share;
-  s["power_bin_ns"] = ns_at_ps(static_cast<double>(pm.bin_ps()) / 1000.0);
+  s["power_bin_ns"] = ns_at_ps(static_cast<double>(series.bin_ps()) / 1000.0);
   Json events = Json::object();
   for (const auto& ev : out.power->events()) {
     Json e = Json::object();

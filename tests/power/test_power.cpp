@@ -6,6 +6,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -267,4 +268,65 @@ TEST_CASE("busy intervals merge, and busy time before t counts only the part bef
   CHECK(pm.busy_ps_before(1, 10000) == 0);
   (void)b;
   CHECK_THROWS_AS(pm.add_busy(7, 0, 1), std::invalid_argument);
+}
+
+TEST_CASE("power: binning per kind keeps per-component totals and gives the per-kind trace exactly", "[power]") {
+  // The same random events into a per-component monitor and a per-kind one (small max_bins
+  // so merging happens too): totals per component and the grouped trace must agree.
+  PowerMonitor full(1000, 64), kind(1000, 64);
+  kind.bin_per_kind();
+  CHECK(kind.bins_per_kind());
+  CHECK_FALSE(full.bins_per_kind());
+  const std::vector<std::string> names = {"cpu", "tile0", "tile0_adc", "tile0.array", "tile1", "tile1_adc",
+                                          "tile1.array", "tile2_adc", "sram"};
+  for (const auto& n : names) {
+    const double area = 1.0 + n.size(), leak = 0.5 * n.size();
+    REQUIRE(full.add_component(n, area, leak) == kind.add_component(n, area, leak));
+  }
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    const int c = static_cast<int>(rng() % names.size());
+    const double e = static_cast<double>(rng() % 997) / 13.0;
+    const uint64_t t = rng() % 150000, d = rng() % 5000;
+    if (i % 3) {
+      full.add(c, e, t);
+      kind.add(c, e, t);
+    } else {
+      full.add_spread(c, e, t, d);
+      kind.add_spread(c, e, t, d);
+    }
+  }
+  const uint64_t end = 160000;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    CHECK(kind.dynamic_pj(i) == full.dynamic_pj(i));
+    CHECK(kind.static_pj(i, end) == full.static_pj(i, end));
+  }
+  CHECK(kind.energy_breakdown_csv(end) == full.energy_breakdown_csv(end));
+  CHECK(kind.bin_ps() == full.bin_ps());  // merged the same number of times
+  auto gk = kind.grouped_by_kind(), gf = full.grouped_by_kind();
+  REQUIRE(gk.component_count() == gf.component_count());
+  REQUIRE(gk.component_count() == 5u);  // cpu, tile registers, adc, crossbar array, sram
+  CHECK(gk.rows_for(end) == gf.rows_for(end));
+  for (std::size_t c = 0; c < gk.component_count(); ++c) {
+    CHECK(gk.component_name(c) == gf.component_name(c));
+    for (std::size_t b = 0; b < gk.bin_count(); ++b)
+      CHECK(gk.bin_dynamic_pj(c, b) == Approx(gf.bin_dynamic_pj(c, b)).epsilon(1e-12));
+  }
+  // Conservation through the per-kind trace: sum(power x width) = total energy.
+  long double sum = 0;
+  const std::size_t rows = gk.rows_for(end);
+  for (std::size_t c = 0; c < gk.component_count(); ++c)
+    for (std::size_t b = 0; b < rows; ++b) sum += gk.bin_power_mw(c, b, end) * 1e-3L * gk.bin_ps();
+  CHECK(static_cast<double>(sum) == Approx(kind.total_pj(end)).epsilon(1e-9));
+  // The per-component trace does not exist: asking for it is an error, not a wrong answer.
+  CHECK_THROWS_AS(kind.bin_dynamic_pj(0, 0), std::logic_error);
+  CHECK_THROWS_AS(kind.power_csv(end), std::logic_error);
+  CHECK_THROWS_AS(kind.write_power_vcd("never.vcd", end), std::logic_error);
+  // A grouping that splits a kind cannot be served from per-kind bins.
+  std::vector<std::string> split(names.size(), "all");
+  split[2] = "one_adc";  // tile0_adc apart from the other ADCs
+  CHECK_THROWS_AS(kind.grouped(split), std::logic_error);
+  CHECK_NOTHROW(kind.grouped(std::vector<std::string>(names.size(), "all")));
+  // Only before the first component.
+  CHECK_THROWS_AS(full.bin_per_kind(), std::logic_error);
 }
