@@ -31,6 +31,7 @@ static float g_x[FW_CALIB_MAX_SAMPLES];
 static uint8_t g_work[48u * FW_CALIB_MAX_SAMPLES + (1u << 16)] __attribute__((aligned(64)));
 static float g_thr[LM_MAX_LEVELS], g_lev[LM_MAX_LEVELS], g_edges[2 * LM_MAX_LEVELS];
 static float g_ach[CAL_MAX_COPIES][2 * LM_MAX_LEVELS]; /* achieved edges read back, per ADC copy */
+static float g_ach0[CAL_MAX_COPIES][2 * LM_MAX_LEVELS]; /* the same, of a group's first tile */
 /* Per tile: capture slot (address, samples per set), decimation, sets captured, first slot. */
 static uint32_t g_slot_addr[CAL_MAX_TILES], g_slot_cap[CAL_MAX_TILES], g_decim[CAL_MAX_TILES];
 static uint32_t g_tile_sets[CAL_MAX_TILES], g_tile_slot0[CAL_MAX_TILES];
@@ -44,6 +45,8 @@ static float g_tl[LM_MAX_LEVELS], g_tt[LM_MAX_LEVELS]; /* zero-pinned: trial lev
 static uint32_t g_strategy = FW_CALIB_STRATEGY_DEFAULT;
 
 void fw_calib_set_strategy(uint32_t flags) { g_strategy = flags; }
+static uint32_t g_decode_budget = FW_CALIB_DECODE_SAMPLES;
+void fw_calib_set_decode_budget(uint32_t samples) { g_decode_budget = samples ? samples : FW_CALIB_DECODE_SAMPLES; }
 uint32_t fw_calib_strategy(void) { return g_strategy; }
 
 /* First index i in [a, b) with xs[i] >= v (xs ascending), b if none. */
@@ -327,6 +330,16 @@ static uint32_t gather(const fw_calib_args_t *a, uint32_t t0, uint32_t nt, int p
     }
     hal_cpu_cycles(CYC_PER_SAMPLE_COPY * n);
     return n;
+}
+
+/* Achieved edges of every ADC copy of tile bank `b` (selected set), ADC_EDGE_COPY selecting the copy. */
+static void read_edges(uint32_t b, uint32_t copies, uint32_t L, float ach[][2 * LM_MAX_LEVELS])
+{
+    for (uint32_t c = 0; c < copies; c++) {
+        hal_write32(b + ADC_EDGE_COPY, c);
+        for (uint32_t d = 0; d < 2 * L; d++) ach[c][d] = u2f(hal_read32(b + ADC_EDGE(d)));
+    }
+    hal_write32(b + ADC_EDGE_COPY, 0u);
 }
 
 /* Nominal edges of a design: lo_0 = range lo, hi_{L-1} = range hi, hi_k = lo_{k+1} = t_k. */
@@ -813,8 +826,9 @@ int fw_calib_run(const fw_calib_args_t *a)
         const uint32_t zsel = mode == ADC_MODE_QCELL_SR && sr_policy == CIMNET_CAL_SR_ZERO_WINS && pinned
                                   ? r.zero_code : ADC_SR_ZERO_NONE;
         double max_err = 0.0;
-        err_acc_t acc_ach = {0, 0, 0, 0, 0}, acc_single = {0, 0, 0, 0, 0}; /* over the group's tiles */
+        err_acc_t acc_ach = {0, 0, 0, 0, 0}, acc_single = {0, 0, 0, 0, 0}; /* over the decoded samples */
         uint32_t copies = 1;
+        int same = 1; /* every tile's achieved edges equal tile t0's, bit for bit */
         for (uint32_t t = t0; t < t0 + nt; t++) {
             const uint32_t b = a->tiles[t].base;
             hal_write32(b + ADC_SET_SEL, set);
@@ -844,22 +858,44 @@ int fw_calib_run(const fw_calib_args_t *a)
                     ch.prog_failures += pr.failures;
                 }
             }
-            /* Achieved edges of every copy read back (ADC_EDGE_COPY selects the copy). */
-            for (uint32_t c = 0; c < copies; c++) {
-                hal_write32(b + ADC_EDGE_COPY, c);
+            /* Achieved edges of every copy read back: the largest error, and whether they differ
+             * from tile t0's (g_ach0). */
+            read_edges(b, copies, L, t == t0 ? g_ach0 : g_ach);
+            for (uint32_t c = 0; c < copies; c++)
                 for (uint32_t d = 0; d < 2 * L; d++) {
-                    g_ach[c][d] = u2f(hal_read32(b + ADC_EDGE(d)));
-                    const double err = g_ach[c][d] > g_edges[d] ? g_ach[c][d] - g_edges[d] : g_edges[d] - g_ach[c][d];
+                    const float e = t == t0 ? g_ach0[c][d] : g_ach[c][d];
+                    const double err = e > g_edges[d] ? e - g_edges[d] : g_edges[d] - e;
                     if (err > max_err) max_err = err;
+                    if (t != t0 && f2u(e) != f2u(g_ach0[c][d])) same = 0;
                 }
-            }
-            hal_write32(b + ADC_EDGE_COPY, 0u);
-            qcell_err(g_x, n, g_ach[0], g_lev, L, &acc_single);
+        }
+        /* The achieved converter on the captured samples (docs/calibration.md "Achieved MSE").
+         * Every tile decoding all n samples costs nt x n x L window tests: seconds of simulated
+         * firmware on a 144-tile layer. Tiles with identical edges (direct programming without
+         * variation) decode identically, so one pass over the n samples is exact for all of them;
+         * otherwise, past FW_CALIB_DECODE_SAMPLES decodes per group, tile j decodes every step-th
+         * sample from j mod step (g_x is sorted: a stratified share; each sample about nt / step
+         * times, the tiles equally weighted). */
+        uint32_t step = 1;
+        if (!same) {
+            const uint64_t budget = n > g_decode_budget ? n : g_decode_budget;
+            step = (uint32_t)(((uint64_t)nt * n + budget - 1u) / budget);
+        }
+        uint64_t decoded = 0;
+        for (uint32_t t = t0; t < (same ? t0 + 1u : t0 + nt); t++) {
+            if (t != t0) read_edges(a->tiles[t].base, copies, L, g_ach);
+            float(*ach)[2 * LM_MAX_LEVELS] = t == t0 ? g_ach0 : g_ach;
+            const uint32_t off = (t - t0) % step;
+            const uint32_t cnt = n > off ? (n - off + step - 1u) / step : 0u;
+            decoded += cnt;
+            for (uint32_t i = off; i < n; i += step)
+                err_add(&acc_single, (double)g_lev[qcell_code(g_x[i], ach[0], L)], g_x[i]);
+            hal_cpu_cycles(CYC_PER_DECODE_CELL * cnt * L);
             if (copies < 2u) continue;
-            /* The SR decoder on the captured samples, from both copies' achieved edges. */
-            for (uint32_t i = 0; i < n; i++) {
+            /* The SR decoder on the captured samples, from all copies' achieved edges. */
+            for (uint32_t i = off; i < n; i += step) {
                 uint32_t codes[CAL_MAX_COPIES];
-                for (uint32_t c = 0; c < copies; c++) codes[c] = qcell_code(g_x[i], g_ach[c], L);
+                for (uint32_t c = 0; c < copies; c++) codes[c] = qcell_code(g_x[i], ach[c], L);
                 const uint32_t c0 = codes[0];
                 int dis = 0;
                 err_add(&acc_ach, (double)fw_calib_sr_value(codes, copies, g_thr, g_lev, L, zsel, &dis), g_x[i]);
@@ -868,10 +904,12 @@ int fw_calib_run(const fw_calib_args_t *a)
                     if (c0 == r.zero_code) r.sr_disagree_zero++;
                 }
             }
-            hal_cpu_cycles(CYC_PER_DECODE_CELL * n * L * copies);
+            hal_cpu_cycles(CYC_PER_DECODE_CELL * cnt * L * copies);
         }
+        r.decoded = decoded > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)decoded;
+        r.decode_step = same ? 0u : step;
         if (copies < 2u) acc_ach = acc_single;
-        /* Every tile decoded the same n samples: the pooled means are the means over the tiles. */
+        /* Equal sample counts per tile: the pooled means are the means over the tiles. */
         r.mse_achieved = (float)err_mse(&acc_ach);
         r.mse_single = (float)err_mse(&acc_single);
         r.bias = (float)err_bias(&acc_ach);
@@ -885,7 +923,7 @@ int fw_calib_run(const fw_calib_args_t *a)
         if (pinned) fw_printf("  (zero pinned, window +-%.2f)", (double)w);
         if (sigma_e > 0.0f) fw_printf("  (edge sigma %.2f)", (double)sigma_e);
         if (copies >= 2u) {
-            const uint64_t tot = (uint64_t)n * nt;
+            const uint64_t tot = decoded;
             fw_printf("  (SR: single ADC %.4f; copies disagree on %u.%u %% of samples, %u.%u %% of those at the zero "
                       "window)",
                       (double)r.mse_single, permille(r.sr_disagree, tot) / 10u, permille(r.sr_disagree, tot) % 10u,

@@ -57,6 +57,11 @@ typedef struct {
 void fw_calib_set_strategy(uint32_t flags);
 uint32_t fw_calib_strategy(void);
 
+/* Sample decodes per group for the achieved MSE before the group's tiles subsample
+ * (docs/calibration.md "Achieved MSE"); 0 restores the default FW_CALIB_DECODE_SAMPLES. For tests. */
+#define FW_CALIB_DECODE_SAMPLES (1u << 17)
+void fw_calib_set_decode_budget(uint32_t samples);
+
 /* Write-verify's achieved conductance error (sigma, uS) the variation-aware design assumes:
  * ~2.7 uS measured for the programming controller's +-5 uS verify band (docs/progctl.md). */
 #define FW_CALIB_WV_SIGMA_US 2.7f

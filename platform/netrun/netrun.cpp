@@ -610,6 +610,8 @@ trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr)
     l["bias"] = g.bias;
     l["zero_bias"] = g.zero_bias;
     l["max_edge_error"] = g.max_edge_err;
+    l["decoded"] = g.decoded;          // sample decodes behind mse_achieved (docs/calibration.md "Achieved MSE")
+    l["decode_step"] = g.decode_step;  // 0: identical edges, decoded once; k: every k-th sample per tile
     l["lloyd_max_iterations"] = g.lm_iterations;
     l["fallback"] = (g.flags & CIMNET_CAL_R_FEW_SAMPLES) ? "uniform (too few samples)"
                     : (g.flags & CIMNET_CAL_R_NO_SAMPLES) ? "design range (no samples)"
@@ -618,7 +620,7 @@ trace::Json adc_summary(const config::Scenario& sc, const CalibrationResult& cr)
     if (g.zero_code != 0xFFFFFFFFu) l["zero_code"] = g.zero_code;
     if (sr) {
       // The SR decoder emulated by the firmware on the captured samples (both copies' edges).
-      const double decoded = double(g.samples) * g.tiles;
+      const double decoded = g.decoded;  // sample decodes behind the counts (docs/calibration.md "Achieved MSE")
       Json srj = Json::object();
       srj["mse_single"] = g.mse_single;
       srj["bias_single"] = g.bias_single;
@@ -699,10 +701,20 @@ trace::Json inference_summary(Soc& soc, std::size_t images, double ops) {
 }  // namespace
 
 RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accuracy* acc_out, const FlowOptions& fo) {
+  // Host time per stage of the flow (summary.json wall_stages_s; not deterministic).
+  auto stage_t0 = std::chrono::steady_clock::now();
+  auto stages = std::make_shared<trace::Json>(trace::Json::object());
+  auto stage = [&stage_t0, stages](const char* name) {
+    const auto now = std::chrono::steady_clock::now();
+    (*stages)[name] = std::round(std::chrono::duration<double>(now - stage_t0).count() * 1e3) / 1e3;
+    stage_t0 = now;
+  };
   if (!ro.out_dir.empty()) std::filesystem::create_directories(ro.out_dir);
   nn::Graph g = load_model(sc, ro.out_dir.empty() ? std::string() : ro.out_dir + "/model.onnx");
+  stage("model");
   const auto& ds = sc.dataset;
   DatasetSlice data = load_dataset(sc, g);
+  stage("dataset");
   const bool scored = !data.labels.empty();  // synthetic images have no labels: no accuracy
   auto opt = compile_options(sc);
   // Activation scales from the TRAINING split, whatever split is inferred.
@@ -717,6 +729,7 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
     img = std::make_shared<const compiler::Image>(compiler::serialize(net), g.source);
   }  // the compiled network's copies of the weights are not needed any more
   g = nn::Graph();
+  stage("compile");  // includes the activation scales (reference evaluator on the calibration images)
 
   Inputs in;
   in.count = ds.images;
@@ -750,6 +763,8 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
   // The caller's own after_run (tests reading the SoC) runs first, then the flow's.
   const auto caller_after_run = ro.after_run;
   ro.after_run = [&, caller_after_run](Soc& soc, RunResult& r) {
+    (*stages)["simulate"] = std::round(r.wall_seconds * 1e3) / 1e3;
+    r.summary_extra["wall_stages_s"] = *stages;
     if (caller_after_run) caller_after_run(soc, r);
     if (r.exit_status != 0) return;
     Results res = loader->collect(soc);
@@ -780,6 +795,7 @@ RunResult run_scenario(config::Scenario sc, RunOptions ro, bool progress, Accura
     if (scored && !out_dir.empty()) acc.write_csv(out_dir + "/accuracy.csv");
   };
   Soc soc(sc, ro);
+  stage("elaborate");
   RunResult r = soc.run();
   if (acc_out) *acc_out = acc;
   if (calres.done && ro.echo_console) {

@@ -36,6 +36,13 @@ TEST_CASE("calibration with too few samples falls back to uniform thresholds and
     CHECK(r.thresholds[k] == Approx(lo + (hi - lo) * (k + 1) / L).margin(1e-5 * (hi - lo)));
   // Without variation and write-verify the achieved edges are the nominal ones.
   CHECK(r.cal.groups[0].max_edge_err == Approx(0.0).margin(1e-4 * (hi - lo)));
+  // ... the same on every tile of a group, so the achieved MSE is one decode pass over the
+  // samples, exact for all of them (docs/calibration.md "Achieved MSE"); the fc layer has 4 tiles.
+  REQUIRE(r.cal.groups[1].tiles == 4u);
+  for (const auto& g : r.cal.groups) {
+    CHECK(g.decode_step == 0u);
+    CHECK(g.decoded == g.samples);
+  }
 }
 
 CIMVP_SC_TEST_MAIN

@@ -58,6 +58,9 @@ TEST_CASE("calibration: Lloyd-Max per layer, write-verify, edges read back withi
       zbias += calib_test::ref_adc_bias(q, x, true);
     }
     CHECK(g.mse_achieved == Approx(ach / g.tiles).epsilon(1e-4));
+    // Under the decode budget every tile decodes every sample (one tile: a single pass).
+    CHECK(g.decode_step == (g.tiles == 1u ? 0u : 1u));
+    CHECK(g.decoded == g.samples * (g.tiles == 1u ? 1u : g.tiles));
     CHECK(g.bias == Approx(bias / g.tiles).margin(1e-5));
     CHECK(g.zero_bias == Approx(zbias / g.tiles).margin(1e-5));
   }

@@ -242,7 +242,11 @@ typedef struct {
      * samples and over the zero spike (|x| < 0.5): the systematic part the shift-and-add accumulates; for SR
      * also of copy 0 alone. */
     float bias, zero_bias, bias_single, zero_bias_single;
-    uint32_t reserved[3];
+    /* Sample decodes behind mse_achieved, mse_single, the biases and sr_disagree: samples x tiles, or samples
+     * once when every tile's edges are identical (decode_step 0), or a subsample of every decode_step-th sample
+     * per tile past the decode budget (docs/calibration.md "Achieved MSE"). */
+    uint32_t decoded, decode_step;
+    uint32_t reserved[1];
 } cimnet_calib_result_t; /* 128 bytes */
 
 /* Firmware exit codes of `infer` beyond 0. */
