@@ -82,8 +82,8 @@ void pmu_print(const pmu_t *p, const char *label);
  * difference of the first and last marks (integer fJ / ps). A mark costs 9 + 13 x nt
  * register accesses (~12 ns each on the default chip), which the regions include.
  * ---------------------------------------------------------------------------------------- */
-#define PMU_METER_MAX_TILES 1024u
-#define PMU_METER_MAX_COMPONENTS 8192u
+#define PMU_METER_MAX_TILES 65536u /* the platform's tile limit */
+#define PMU_METER_MAX_COMPONENTS (4u * 65536u + 256u) /* 4 per tile (registers, adc, array, periphery) + the rest */
 
 typedef struct {
     pmu_t pmu;
