@@ -201,45 +201,61 @@ def plot_adc(d, bits):
     if not files:
         print("no adc_capture_*.csv: ADC histograms skipped (the run captured no pre-ADC data)")
         return
-    for f in files:
-        group = os.path.basename(f)[len("adc_capture_"):-4]
-        vals = []
-        with open(f) as fh:
-            for line in fh:
-                try:
-                    vals.append(float(line.strip().split(",")[0]))
-                except ValueError:
-                    pass  # header
-        x = np.array(vals)
-        if x.size < 2 or not x.max() > x.min():
-            print("adc %s: fewer than 2 distinct samples, no histogram" % group)
-            continue
-        sets = adc_stats(x, read_thresholds(os.path.join(d, "adc_thresholds_%s.csv" % group)), bits)
-        print("adc %s: %d samples, %d bits; MSE (digits^2): %s" % (
-            group, x.size, bits, ", ".join("%s %.6g" % (k, m) for k, _, _, m in sets)))
-        by = {k: (label, t, m) for k, label, t, m in sets}
-        fig, axes = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True)
-        edges = np.linspace(x.min(), x.max(), 201)
-        panels = ((axes[0], ["uniform"], {"uniform": ("#1f77b4", "-")}),
-                  (axes[1], ["lloyd_max", "achieved"], {"lloyd_max": ("#d62728", "-"), "achieved": ("k", ":")}))
-        for ax, keys, style in panels:
-            ax.hist(x, bins=edges, color="0.65", label="captured samples (%d)" % x.size)
-            ax.set_yscale("log")
-            for k in keys:
-                if k not in by:
-                    continue
-                label, t, m = by[k]
-                color, ls = style[k]
-                for i, v in enumerate(t):
-                    ax.axvline(v, color=color, lw=0.8, ls=ls,
-                               label=("%s: %d, MSE %.4g" % (label, len(t), m)) if i == 0 else None)
-            ax.set_ylabel("samples per bin (log)")
-            ax.legend(fontsize=7, loc="upper right")
-        axes[0].set_title("%s: %d-bit ADC thresholds on the captured pre-ADC signal" % (group, bits))
-        axes[1].set_xlabel("pre-ADC column signal (digits = column current / unit-cell current)")
-        fig.tight_layout()
-        fig.savefig(os.path.join(d, "adc_%s.png" % group), dpi=110)
-        plt.close(fig)
+    # One figure per group costs ~0.5-1 s of matplotlib: a many-layer network (VGG8: 8 groups)
+    # draws them in parallel processes, one per core (output order and bytes unchanged).
+    jobs = [(d, f, bits) for f in files]
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers > 1:
+        import multiprocessing
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            lines = pool.map(plot_adc_group, jobs)
+    else:
+        lines = [plot_adc_group(j) for j in jobs]
+    for line in lines:
+        print(line)
+
+
+def plot_adc_group(job):
+    d, f, bits = job
+    group = os.path.basename(f)[len("adc_capture_"):-4]
+    vals = []
+    with open(f) as fh:
+        for line in fh:
+            try:
+                vals.append(float(line.strip().split(",")[0]))
+            except ValueError:
+                pass  # header
+    x = np.array(vals)
+    if x.size < 2 or not x.max() > x.min():
+        return "adc %s: fewer than 2 distinct samples, no histogram" % group
+    sets = adc_stats(x, read_thresholds(os.path.join(d, "adc_thresholds_%s.csv" % group)), bits)
+    msg = "adc %s: %d samples, %d bits; MSE (digits^2): %s" % (
+        group, x.size, bits, ", ".join("%s %.6g" % (k, m) for k, _, _, m in sets))
+    by = {k: (label, t, m) for k, label, t, m in sets}
+    fig, axes = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True)
+    edges = np.linspace(x.min(), x.max(), 201)
+    panels = ((axes[0], ["uniform"], {"uniform": ("#1f77b4", "-")}),
+              (axes[1], ["lloyd_max", "achieved"], {"lloyd_max": ("#d62728", "-"), "achieved": ("k", ":")}))
+    for ax, keys, style in panels:
+        # stepfilled: one polygon instead of 200 bar patches (5x faster on a many-layer network)
+        ax.hist(x, bins=edges, histtype="stepfilled", color="0.65", label="captured samples (%d)" % x.size)
+        ax.set_yscale("log")
+        for k in keys:
+            if k not in by:
+                continue
+            label, t, m = by[k]
+            color, ls = style[k]
+            # One LineCollection per threshold set (axvline per threshold is a Line2D each).
+            ax.vlines(t, 0, 1, transform=ax.get_xaxis_transform(), colors=color, lw=0.8, linestyles=ls,
+                      label="%s: %d, MSE %.4g" % (label, len(t), m))
+        ax.set_ylabel("samples per bin (log)")
+        ax.legend(fontsize=7, loc="upper right")
+    axes[0].set_title("%s: %d-bit ADC thresholds on the captured pre-ADC signal" % (group, bits))
+    axes[1].set_xlabel("pre-ADC column signal (digits = column current / unit-cell current)")
+    fig.tight_layout()
+    fig.savefig(os.path.join(d, "adc_%s.png" % group), dpi=110)
+    plt.close(fig)
+    return msg
 
 
 def main():
