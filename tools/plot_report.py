@@ -78,6 +78,9 @@ def plot_power(d):
     polys = ax.stackplot(edges, *ys, labels=order, step="post", alpha=0.9,
                          colors=[cmap(i % 20) for i in range(len(order))])
     for i, p in enumerate(polys):
+        # Outline in the fill colour: a one-bin burst narrower than a pixel still shows its colour.
+        p.set_edgecolor(p.get_facecolor())
+        p.set_linewidth(0.6)
         if i >= 20:
             p.set_hatch("//" if (i // 20) % 2 else "..")
     ax.step(edges, np.append(data[:, -1], data[-1, -1]), where="post", color="k", lw=0.8, label="total")
