@@ -448,6 +448,7 @@ Scenario load_scenario(const std::string& path, const LoadOptions& options) {
     s.trace.max_adc_slices =
         n->get("max_adc_slices") ? n->at("max_adc_slices").as_uint(0, UINT64_MAX) : s.trace.max_adc_slices;
     s.trace.power_series = n->choice("power_series", s.trace.power_series, {"component", "kind"});
+    s.trace.vcd_max_mb = n->number("vcd_max_mb", s.trace.vcd_max_mb, 0, 1e9);
   }
   s.memory_map = read_memory_map(root.at("memory_map"));
 

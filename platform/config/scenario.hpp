@@ -229,6 +229,7 @@ struct TraceParams {
   bool trace_json = true;
   uint64_t max_bus_slices = 200000;  // beyond this, bus transactions are counted, not sliced
   uint64_t max_adc_slices = 20000;   // beyond this, ADC conversion phases are counted, not sliced
+  double vcd_max_mb = 256;           // signals.vcd size cap in MiB (0: none); past it, changes are not recorded
   std::string power_series = "component";  // power.csv/power.vcd/trace.json counters: component | kind
 };
 

@@ -193,6 +193,11 @@ void write_run_outputs(const std::string& dir, const RunOutputs& out) {
   share["area"] = adc_it != kinds.end() && area_total > 0 ? adc_it->second.second / area_total : 0.0;
   s["adc_share"] = share;
   s["power_bin_ns"] = ns_at_ps(static_cast<double>(series.bin_ps()) / 1000.0);
+  // signals.vcd's size cap (trace.vcd_max_mb): where the file stops recording, or null.
+  if (out.vcd_truncated_at_ps >= 0)
+    s["vcd_truncated_at_ns"] = ns_at_ps(static_cast<double>(out.vcd_truncated_at_ps) / 1000.0);
+  else
+    s["vcd_truncated_at_ns"] = trace::Json();
   Json events = Json::object();
   for (const auto& ev : out.power->events()) {
     Json e = Json::object();

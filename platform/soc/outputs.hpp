@@ -19,6 +19,7 @@ struct RunOutputs {
   uint64_t bus_transactions = 0;
   uint64_t cpu_accesses = 0;
   double end_time_ns = 0;
+  int64_t vcd_truncated_at_ps = -1;  // signals.vcd stopped at its size cap at this time (-1: complete)
 };
 
 // Writes summary.json, run.log, power.csv, power.vcd, energy_breakdown.csv,

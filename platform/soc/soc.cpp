@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "cimvp/regs.h"
@@ -58,7 +59,8 @@ Soc::Soc(const config::Scenario& scenario, const RunOptions& options) : scenario
   if (!options_.out_dir.empty()) {
     std::filesystem::create_directories(options_.out_dir);
     tracer_->open(scenario.trace.vcd ? options_.out_dir + "/signals.vcd" : "",
-                  scenario.trace.trace_json ? options_.out_dir + "/trace.json" : "");
+                  scenario.trace.trace_json ? options_.out_dir + "/trace.json" : "",
+                  static_cast<uint64_t>(scenario.trace.vcd_max_mb * 1024.0 * 1024.0));
   }
   // With trace.power_series: kind only the per-kind trace is written, so only it is binned
   // (a 6,344-tile chip would otherwise keep 25,000 bin vectors).
@@ -200,6 +202,13 @@ void Soc::write_outputs(const RunResult& r) {
   tracer_->close(std::max(end, sc_core::sc_time_stamp()));
   if (options_.out_dir.empty()) return;
   RunOutputs out;
+  if (tracer_->vcd_truncated()) {
+    out.vcd_truncated_at_ps = static_cast<int64_t>(tracer_->vcd_truncated_at_ps());
+    if (options_.echo_console)
+      std::cout << "cimvp: signals.vcd stops at " << format_ns(tracer_->vcd_truncated_at_ps())
+                << " ns: it reached trace.vcd_max_mb = " << scenario_.trace.vcd_max_mb
+                << " MiB (later changes are not recorded; raise it, or 0 for no cap)\n";
+  }
   out.scenario = &scenario_;
   out.result = &r;
   out.power = power_.get();

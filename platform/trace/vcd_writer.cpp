@@ -129,6 +129,7 @@ void VcdWriter::change(int id, uint64_t t_ps, uint64_t value) {
                                 " ps is earlier than the already flushed time " + std::to_string(flushed_before_) +
                                 " ps; flush only up to the kernel time");
   if (!header_done_) write_header();
+  if (truncated_) return;  // over the size cap: not recorded
   buf_.push_back({t_ps, id, value, 0.0});
 }
 
@@ -140,6 +141,7 @@ void VcdWriter::change_real(int id, uint64_t t_ps, double value) {
                                 " ps is earlier than the already flushed time " + std::to_string(flushed_before_) +
                                 " ps; flush only up to the kernel time");
   if (!header_done_) write_header();
+  if (truncated_) return;
   buf_.push_back({t_ps, id, 0, value});
 }
 
@@ -246,6 +248,10 @@ void VcdWriter::emit(std::size_t n) {
       s.cur = c.v;
     }
     if (c.t != last_time_) {
+      if (max_bytes_ && bytes_ + out.size() >= max_bytes_) {
+        truncate(c.t, out);
+        break;
+      }
       out += '#';
       append_u64(out, c.t);
       out += '\n';
@@ -253,8 +259,27 @@ void VcdWriter::emit(std::size_t n) {
     }
     write_value(s, out);
   }
-  buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(n));
+  if (truncated_) buf_.clear();
+  else buf_.erase(buf_.begin(), buf_.begin() + static_cast<long>(n));
+  bytes_ += out.size();
   out_ << out;
+}
+
+void VcdWriter::truncate(uint64_t t, std::string& out) {
+  truncated_ = true;
+  truncated_at_ = t;
+  out += '#';
+  append_u64(out, t);
+  out += "\n$comment value changes from here on are not recorded: the file reached its size cap (trace.vcd_max_mb) "
+         "$end\n$dumpoff\n";
+  for (const auto& s : sigs_) {
+    if (s.is_real) continue;  // a real has no x value
+    out += s.width == 1 ? "x" : "bx ";
+    out += s.code;
+    out += '\n';
+  }
+  out += "$end\n";
+  last_time_ = t;
 }
 
 void VcdWriter::flush_before(uint64_t t_ps) {

@@ -47,6 +47,15 @@ class VcdWriter {
   // Identifier code of the n-th declared signal ("!", "\"", ..., "~", "!!", ...).
   static std::string id_code(std::size_t n);
 
+  // Caps the value-change section at about `bytes` (0: no cap). When the next timestamp would
+  // pass it, the writer marks that time with a $comment and a $dumpoff (IEEE 1364 §18.2.3.3:
+  // every wire becomes x, so a viewer shows "not recorded", not a held value) and drops every
+  // later change; close() still ends the file at the run's end time.
+  void set_max_bytes(uint64_t bytes) { max_bytes_ = bytes; }
+  bool truncated() const { return truncated_; }
+  uint64_t truncated_at_ps() const { return truncated_at_; }
+  uint64_t bytes_written() const { return bytes_; }
+
   std::size_t signal_count() const { return sigs_.size(); }
   std::size_t buffered() const { return buf_.size(); }
   uint64_t written_until() const { return last_time_; }  // last timestamp written
@@ -71,6 +80,7 @@ class VcdWriter {
   void write_header();
   void write_value(const Sig& s, std::string& out) const;
   void emit(std::size_t n);  // writes the first n buffered changes (already sorted)
+  void truncate(uint64_t t, std::string& out);  // the size cap's $comment + $dumpoff at time t
 
   std::ofstream out_;
   std::string path_;
@@ -81,6 +91,8 @@ class VcdWriter {
   bool any_flushed_ = false;  // a time boundary has been committed
   uint64_t flushed_before_ = 0;  // changes earlier than this would be out of order
   uint64_t last_time_ = 0;
+  uint64_t max_bytes_ = 0, bytes_ = 0, truncated_at_ = 0;
+  bool truncated_ = false;
 };
 
 }  // namespace cimvp::trace

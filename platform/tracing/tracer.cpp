@@ -15,10 +15,16 @@ Tracer::~Tracer() {
   if (!closed_) close(sc_core::sc_time_stamp());
 }
 
-void Tracer::open(const std::string& vcd_path, const std::string& json_path) {
-  if (!vcd_path.empty()) vcd_ = std::make_unique<trace::VcdWriter>(vcd_path);
+void Tracer::open(const std::string& vcd_path, const std::string& json_path, uint64_t vcd_max_bytes) {
+  if (!vcd_path.empty()) {
+    vcd_ = std::make_unique<trace::VcdWriter>(vcd_path);
+    vcd_->set_max_bytes(vcd_max_bytes);
+  }
   if (!json_path.empty()) json_ = std::make_unique<trace::ChromeTrace>(json_path);
 }
+
+bool Tracer::vcd_truncated() const { return vcd_ && vcd_->truncated(); }
+uint64_t Tracer::vcd_truncated_at_ps() const { return vcd_ ? vcd_->truncated_at_ps() : 0; }
 
 int Tracer::wire(const std::string& scope, const std::string& name, int width) {
   return vcd_ ? vcd_->add_wire(scope, name, width) : -1;

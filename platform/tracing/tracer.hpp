@@ -26,8 +26,12 @@ class Tracer {
  public:
   Tracer();
   ~Tracer();
-  // Either path may be empty to disable that output.
-  void open(const std::string& vcd_path, const std::string& json_path);
+  // Either path may be empty to disable that output. vcd_max_bytes caps signals.vcd (0: none;
+  // trace::VcdWriter::set_max_bytes): past it the run's later changes are not recorded.
+  void open(const std::string& vcd_path, const std::string& json_path, uint64_t vcd_max_bytes = 0);
+  // Whether the VCD stopped at its size cap, and the simulated time (ps) it stopped at.
+  bool vcd_truncated() const;
+  uint64_t vcd_truncated_at_ps() const;
 
   // Declarations (before the simulation starts).
   int wire(const std::string& scope, const std::string& name, int width);

@@ -298,3 +298,22 @@ TEST_CASE("run: hitting sim.max_time_ms is reported as the time limit, not as a 
   CHECK_THAT(r.out, Catch::Contains("did not exit within sim.max_time_ms"));
   CHECK_THAT(r.out, !Catch::Contains("nothing will raise"));
 }
+
+TEST_CASE("run: signals.vcd stops at trace.vcd_max_mb and says where") {
+  const std::string out = cimvp_test::temp_dir().file("cli_out_vcd_cap");
+  auto r = cimvp("run " + kSelftest + " --set trace.vcd_max_mb=0.002 --out " + out);
+  CHECK(r.code == 0);  // a capped trace is not a failed run
+  CHECK_THAT(r.out, Catch::Contains("signals.vcd stops at"));
+  CHECK_THAT(r.out, Catch::Contains("trace.vcd_max_mb = 0.002 MiB"));
+  const std::string vcd = slurp(out + "/signals.vcd");
+  CHECK(vcd.find("$dumpoff") != std::string::npos);
+  CHECK(vcd.size() < 2 * 2048 + 4096);  // header + the cap + one timestamp's changes
+  CHECK_THAT(slurp(out + "/summary.json"), !Catch::Contains("\"vcd_truncated_at_ns\": null"));
+  // Uncapped (the default 256 MiB): complete, and summary.json says so.
+  const std::string out2 = cimvp_test::temp_dir().file("cli_out_vcd_nocap");
+  auto r2 = cimvp("run " + kSelftest + " --quiet --out " + out2);
+  CHECK(r2.code == 0);
+  CHECK_THAT(r2.out, !Catch::Contains("signals.vcd stops at"));
+  CHECK(slurp(out2 + "/signals.vcd").find("$dumpoff") == std::string::npos);
+  CHECK_THAT(slurp(out2 + "/summary.json"), Catch::Contains("\"vcd_truncated_at_ns\": null"));
+}

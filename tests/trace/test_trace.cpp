@@ -200,6 +200,53 @@ TEST_CASE("vcd: out-of-order changes are written sorted and read back at the rig
   CHECK(p.at(11500).as_real() == 2.75);
 }
 
+TEST_CASE("vcd: a size cap stops recording with $dumpoff (wires x), the file still parses and ends at the end time",
+          "[vcd]") {
+  uint64_t cut = 0;
+  std::size_t bytes = 0;
+  {
+    VcdWriter w("t_cap.vcd");
+    w.set_max_bytes(2000);
+    int a = w.add_wire("top", "addr", 32);
+    int b = w.add_wire("top", "busy", 1);
+    int r = w.add_real("top", "p");
+    for (uint64_t t = 1; t <= 1000; ++t) {
+      w.change(a, t * 10, t);
+      w.change(b, t * 10, t & 1);
+      w.change_real(r, t * 10, 0.5 * static_cast<double>(t));
+      if (t % 50 == 0) w.flush_before(t * 10 + 1);
+    }
+    w.close(20000);
+    REQUIRE(w.truncated());
+    cut = w.truncated_at_ps();
+    bytes = w.bytes_written();
+    CHECK(w.buffered() == 0u);  // changes past the cap are not kept in memory either
+  }
+  CHECK(cut > 10);
+  CHECK(cut < 10000);
+  CHECK(bytes < 2000u + 200u);  // the cap, plus the last timestamp's changes and the $dumpoff block
+  const std::string text = slurp("t_cap.vcd");
+  CHECK(text.find("$comment value changes from here on are not recorded") != std::string::npos);
+  CHECK(text.find("$dumpoff") != std::string::npos);
+  VcdFile f = read_vcd("t_cap.vcd");
+  CHECK(f.end_time == 20000);
+  const VcdSignal& addr = f.signal("top.addr");
+  const VcdSignal& busy = f.signal("top.busy");
+  // Recorded exactly up to the cut, unknown (x) from the cut to the end.
+  CHECK(addr.at(cut - 10).as_uint() == (cut - 10) / 10);
+  CHECK_FALSE(addr.at(cut).is_known());
+  CHECK_FALSE(addr.at(19999).is_known());
+  CHECK_FALSE(busy.at(cut).is_known());
+  CHECK(addr.values.back().time == cut);
+  // Without a cap the same changes are all there.
+  VcdWriter full("t_nocap.vcd");
+  int a = full.add_wire("top", "addr", 32);
+  for (uint64_t t = 1; t <= 1000; ++t) full.change(a, t * 10, t);
+  full.close(20000);
+  CHECK_FALSE(full.truncated());
+  CHECK(read_vcd("t_nocap.vcd").signal("top.addr").values.size() == 1001u);
+}
+
 TEST_CASE("vcd: misuse is reported", "[vcd]") {
   VcdWriter w("t_misuse.vcd");
   int a = w.add_wire("s", "a", 4);
