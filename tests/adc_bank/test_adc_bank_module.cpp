@@ -16,6 +16,7 @@
 #include "platform/power/power_monitor.hpp"
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/tracing/tracer.hpp"
+#include "tests/support/test_initiator.hpp"
 
 CIMVP_SC_TEST_MAIN
 
@@ -34,28 +35,7 @@ float bitsf(uint32_t u) {
   return f;
 }
 
-struct Initiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<Initiator> isock{"isock"};
-  explicit Initiator(const sc_core::sc_module_name& n) : sc_core::sc_module(n) {}
-  tlm::tlm_response_status rw(tlm::tlm_command cmd, uint64_t a, uint32_t& v) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(a);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(4);
-    gp.set_streaming_width(4);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time d;
-    isock->b_transport(gp, d);
-    return gp.get_response_status();
-  }
-  void w32(uint64_t a, uint32_t v) { REQUIRE(rw(tlm::TLM_WRITE_COMMAND, a, v) == tlm::TLM_OK_RESPONSE); }
-  uint32_t r32(uint64_t a) {
-    uint32_t v = 0;
-    REQUIRE(rw(tlm::TLM_READ_COMMAND, a, v) == tlm::TLM_OK_RESPONSE);
-    return v;
-  }
-};
+using Initiator = cimvp_test::TestInitiator;
 
 cimvp::config::Scenario make_scenario() {
   cimvp::config::LoadOptions lo;

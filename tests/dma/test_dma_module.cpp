@@ -15,6 +15,7 @@
 #include "platform/memory/memory.hpp"
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/tracing/tracer.hpp"
+#include "tests/support/test_initiator.hpp"
 
 CIMVP_SC_TEST_MAIN
 
@@ -23,24 +24,7 @@ namespace {
 constexpr uint64_t kSram = 0x10000000, kDma = 0x30000000;
 constexpr uint32_t kSramSize = 0x100000;
 
-struct Initiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<Initiator> isock{"isock"};
-  explicit Initiator(const sc_core::sc_module_name& n) : sc_core::sc_module(n) {}
-  uint32_t xfer(tlm::tlm_command cmd, uint64_t a, uint32_t v) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(a);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(4);
-    gp.set_streaming_width(4);
-    sc_core::sc_time d;
-    isock->b_transport(gp, d);
-    REQUIRE(gp.is_response_ok());
-    return v;
-  }
-  void w32(uint64_t a, uint32_t v) { xfer(tlm::TLM_WRITE_COMMAND, a, v); }
-  uint32_t r32(uint64_t a) { return xfer(tlm::TLM_READ_COMMAND, a, 0); }
-};
+using Initiator = cimvp_test::TestInitiator;
 
 struct Bench {
   cimvp::config::Scenario scenario = cimvp::config::load_scenario(cimvp::config::kSelftestScenario);

@@ -20,40 +20,14 @@
 #include "platform/power/power_monitor.hpp"
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/tracing/tracer.hpp"
+#include "tests/support/test_initiator.hpp"
 
 namespace progctl_test {
 
 constexpr uint64_t kSram = 0x10000000, kTile = 0x20000000, kProg = 0x30000000, kSramSize = 0x100000;
 constexpr uint32_t kTable = 0x1000, kResults = 0x20000, kFails = 0x30000;  // SRAM offsets
 
-struct Initiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<Initiator> isock{"isock"};
-  explicit Initiator(const sc_core::sc_module_name& n) : sc_core::sc_module(n) {}
-  void w32(uint64_t a, uint32_t v) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_WRITE_COMMAND);
-    gp.set_address(a);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(4);
-    gp.set_streaming_width(4);
-    sc_core::sc_time d;
-    isock->b_transport(gp, d);
-    REQUIRE(gp.is_response_ok());
-  }
-  uint32_t r32(uint64_t a) {
-    uint32_t v = 0;
-    tlm::tlm_generic_payload gp;
-    gp.set_command(tlm::TLM_READ_COMMAND);
-    gp.set_address(a);
-    gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-    gp.set_data_length(4);
-    gp.set_streaming_width(4);
-    sc_core::sc_time d;
-    isock->b_transport(gp, d);
-    REQUIRE(gp.is_response_ok());
-    return v;
-  }
-};
+using Initiator = cimvp_test::TestInitiator;
 
 inline cimvp::config::Scenario make_scenario(const std::vector<std::string>& overrides) {
   cimvp::config::LoadOptions lo;

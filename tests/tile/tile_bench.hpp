@@ -18,33 +18,13 @@
 #include "platform/power/power_monitor.hpp"
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/tracing/tracer.hpp"
+#include "tests/support/test_initiator.hpp"
 
 namespace tile_test {
 
 constexpr uint64_t kSram = 0x10000000, kTile = 0x20000000, kSramSize = 0x100000;
 
-struct Initiator : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<Initiator> isock{"isock"};
-  explicit Initiator(const sc_core::sc_module_name& n) : sc_core::sc_module(n) {}
-  tlm::tlm_response_status rw(tlm::tlm_command cmd, uint64_t addr, void* data, unsigned len) {
-    tlm::tlm_generic_payload gp;
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(static_cast<unsigned char*>(data));
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    isock->b_transport(gp, d);
-    return gp.get_response_status();
-  }
-  void w32(uint64_t a, uint32_t v) { REQUIRE(rw(tlm::TLM_WRITE_COMMAND, a, &v, 4) == tlm::TLM_OK_RESPONSE); }
-  uint32_t r32(uint64_t a) {
-    uint32_t v = 0;
-    REQUIRE(rw(tlm::TLM_READ_COMMAND, a, &v, 4) == tlm::TLM_OK_RESPONSE);
-    return v;
-  }
-};
+using Initiator = cimvp_test::TestInitiator;
 
 inline cimvp::config::Scenario make_scenario(std::vector<std::string> overrides) {
   cimvp::config::LoadOptions lo;
