@@ -24,6 +24,7 @@
 #include "platform/power_sc/power_sc.hpp"
 #include "platform/soc/soc.hpp"
 #include "platform/trace/json.hpp"
+#include "tests/support/temp_dir.hpp"
 
 CIMVP_SC_TEST_MAIN
 
@@ -31,7 +32,9 @@ using cimvp::trace::Json;
 
 namespace {
 
-const std::string kOut = "power_e2e_net_out";
+// Per process: ctest -j runs this executable's test cases as parallel processes, and a shared
+// folder let one run truncate plots.log while another read it.
+const std::string kOut = cimvp_test::temp_dir().file("power_e2e_net_out");
 constexpr int kImages = 8;
 constexpr int kMaxAdcSlices = 40;
 

@@ -16,6 +16,7 @@
 #include "platform/soc/soc.hpp"
 #include "platform/trace/json.hpp"
 #include "platform/trace/vcd_reader.hpp"
+#include "tests/support/temp_dir.hpp"
 
 CIMVP_SC_TEST_MAIN
 
@@ -23,7 +24,9 @@ using cimvp::trace::Json;
 
 namespace {
 
-const std::string kOut = "power_e2e_out";
+// Per process: ctest -j runs this executable's test cases as parallel processes, and a shared
+// folder let one run truncate plots.log while another read it.
+const std::string kOut = cimvp_test::temp_dir().file("power_e2e_out");
 
 struct Run {
   cimvp::config::Scenario scenario;
