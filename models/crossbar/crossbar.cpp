@@ -1,5 +1,6 @@
 #include "models/crossbar/crossbar.hpp"
 
+#include "models/crossbar/bitplane_product.hpp"
 #include "models/crossbar/parallel.hpp"
 
 #include <algorithm>
@@ -34,13 +35,6 @@ void require_range(double v, double lo, double hi, const std::string& key,
 void require_int(int v, int lo, int hi, const std::string& key) {
   if (v < lo || v > hi)
     bad(key + " (" + str(v) + ") must be in [" + str(lo) + ", " + str(hi) + "]");
-}
-
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 inline std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
@@ -455,6 +449,11 @@ void CrossbarArray::refresh_effective() {
     }
     rhs_.col(Uc + Un) = ge.topLeftCorner(K, U).rowwise().sum();
   }
+  const int ut = Uc + Un + 1;
+  rhs_stride_ = (ut + 7) / 8 * 8;
+  rhs_rows_.assign(std::size_t(K) * rhs_stride_, 0.0f);
+  for (int k = 0; k < K; ++k)
+    for (int j = 0; j < ut; ++j) rhs_rows_[std::size_t(k) * rhs_stride_ + j] = rhs_(k, j);
   dirty_ = false;
 }
 
@@ -468,7 +467,7 @@ double CrossbarArray::unit_current_ua() const {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Read-noise normals
+// Scratch buffers
 // ---------------------------------------------------------------------------------------------
 
 namespace {
@@ -480,77 +479,6 @@ float* scratch(std::vector<float>& v, std::size_t n) {
 }
 
 }  // namespace
-
-namespace {
-// Eight interleaved xoshiro128** streams (32-bit words) in GCC/Clang vector registers: one
-// update advances all eight (two SSE2 or one AVX2 register per state word).
-typedef std::uint32_t u32x8 __attribute__((vector_size(32)));
-struct Xoshiro128x8 {
-  u32x8 s0, s1, s2, s3;
-  explicit Xoshiro128x8(std::uint64_t seed) {
-    for (int l = 0; l < 8; ++l) {
-      const std::uint64_t a = splitmix64(seed), b = splitmix64(seed);
-      s0[l] = std::uint32_t(a);
-      s1[l] = std::uint32_t(a >> 32);
-      s2[l] = std::uint32_t(b);
-      s3[l] = std::uint32_t(b >> 32) | 1u;  // never the all-zero state
-    }
-  }
-  void next(u32x8& out) {
-    const u32x8 x = (s1 << 2) + s1;           // s1 * 5
-    const u32x8 rr = (x << 7) | (x >> 25);    // rotl 7
-    out = (rr << 3) + rr;                     // * 9
-    const u32x8 t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >> 21);
-  }
-};
-}  // namespace
-
-void normal_fill(std::uint64_t seed, float* out, std::size_t n) {
-  if (n == 0) return;
-  thread_local std::vector<float> buf;
-  const std::size_t h = (n + 1) / 2, hp = (h + 7) / 8 * 8;
-  float* u = scratch(buf, 3 * hp);
-  float* cx = u + hp;
-  float* sy = cx + hp;
-  Xoshiro128x8 g(seed);
-  constexpr float kQuarterPi = 0.785398163397448f;
-  for (std::size_t i = 0; i < hp; i += 8) {
-    std::uint32_t r1[8], r2[8];
-    u32x8 v1, v2;
-    g.next(v1);
-    g.next(v2);
-    std::memcpy(r1, &v1, sizeof r1);
-    std::memcpy(r2, &v2, sizeof r2);
-    for (int l = 0; l < 8; ++l) {
-      // Radius uniform in (0, 1] from 31 bits (never 0, so the log stays finite).
-      u[i + l] = (float(std::int32_t(r1[l] >> 1)) + 0.5f) * 0x1p-31f;
-      // Angle: t uniform in [0, pi/4) from 21 bits, bit 0 reflects it to pi/2 - t, bits 1
-      // and 2 pick the quadrant's signs; cos/sin of t by their Taylor series (remainder
-      // < 2e-9 on [0, pi/4], below float rounding), no range reduction.
-      const std::uint32_t b = r2[l];
-      const float t = float(std::int32_t(b >> 11)) * (kQuarterPi * 0x1p-21f);
-      const float t2 = t * t;
-      const float sn =
-          t * (1.0f + t2 * (-1.0f / 6 + t2 * (1.0f / 120 + t2 * (-1.0f / 5040 + t2 * (1.0f / 362880)))));
-      const float cs =
-          1.0f + t2 * (-0.5f + t2 * (1.0f / 24 + t2 * (-1.0f / 720 + t2 * (1.0f / 40320 + t2 * (-1.0f / 3628800)))));
-      const float x = (b & 1u) ? sn : cs, y = (b & 1u) ? cs : sn;
-      cx[i + l] = x * float(std::int32_t(b & 2u) - 1);
-      sy[i + l] = y * float(std::int32_t((b >> 1) & 2u) - 1);
-    }
-  }
-  Eigen::Map<Eigen::ArrayXf> ra(u, Eigen::Index(h));
-  ra = (ra.log() * -2.0f).max(0.0f).sqrt();
-  const Eigen::Index rest = Eigen::Index(n - h);
-  Eigen::Map<Eigen::ArrayXf>(out, Eigen::Index(h)) = ra * Eigen::Map<const Eigen::ArrayXf>(cx, Eigen::Index(h));
-  Eigen::Map<Eigen::ArrayXf>(out + h, rest) = ra.head(rest) * Eigen::Map<const Eigen::ArrayXf>(sy, rest);
-}
 
 // ---------------------------------------------------------------------------------------------
 // MVM
@@ -574,7 +502,9 @@ int CrossbarArray::mvm_chunk_vectors() const {
 namespace {
 // Per-thread scratch of one chunk (grow-only, reused across calls and arrays).
 struct ChunkScratch {
-  std::vector<float> v, vsq, p, z, a, off;
+  std::vector<float> v, vsq, p, z, a, off, rows;
+  std::vector<std::uint16_t> idx;
+  std::vector<std::uint32_t> count;
 };
 thread_local ChunkScratch tls_chunk;
 // The calling thread's store for whole-batch (non-chunkable) conversions.
@@ -635,23 +565,37 @@ MvmResult CrossbarArray::mvm(const Eigen::MatrixXi& x, AdcStage* adc) {
     ChunkScratch& t = tls_chunk;
     const int b0 = int(q) * bc_max, bc = std::min(bc_max, B - b0);
     const int ld = C * bc;  // product rows: cycle c, vector b at row c*bc + b
-    // Input chunks in DAC steps (0..2^D-1), all cycles stacked.
-    float* v = scratch(t.v, std::size_t(ld) * K);
-    for (int k = 0; k < K; ++k) {
-      const int* src = x.data() + std::size_t(k) * B + b0;
-      for (int c = 0; c < C; ++c) {
-        float* dst = v + std::size_t(k) * ld + std::size_t(c) * bc;
-        const int sh = c * D;
-        for (int b = 0; b < bc; ++b) dst[b] = float((src[b] >> sh) & dmask);
-      }
-    }
-    Eigen::Map<const Eigen::MatrixXf> V(v, ld, K);
     Eigen::Map<Eigen::MatrixXf> P(scratch(t.p, std::size_t(ld) * Ut), ld, Ut);
     // Kirchhoff: column current / vstep = sum_i steps_i * G_i, for all cycles and columns in
     // one product; the variance and energy columns ride along (v^2 == v when bit-serial).
     if (bit_serial) {
-      P.noalias() = V * R;
+      // Product row c*bc + b sums the rows k whose input bit c is set (ascending k).
+      if (t.idx.size() < std::size_t(ld) * K) t.idx.resize(std::size_t(ld) * K);
+      t.count.assign(std::size_t(ld), 0);
+      std::uint16_t* idx = t.idx.data();
+      std::uint32_t* cnt = t.count.data();
+      for (int k = 0; k < K; ++k) {
+        const int* src = x.data() + std::size_t(k) * B + b0;
+        for (int b = 0; b < bc; ++b)
+          for (unsigned bits = unsigned(src[b]); bits != 0; bits &= bits - 1) {
+            const int row = __builtin_ctz(bits) * bc + b;
+            idx[std::size_t(row) * K + cnt[row]++] = std::uint16_t(k);
+          }
+      }
+      bitplane_product(idx, std::size_t(K), cnt, ld, rhs_rows_.data(), rhs_stride_, Ut, P.data(),
+                       std::size_t(ld), scratch(t.rows, std::size_t(8) * rhs_stride_));
     } else {
+      // Input chunks in DAC steps (0..2^D-1), all cycles stacked.
+      float* v = scratch(t.v, std::size_t(ld) * K);
+      for (int k = 0; k < K; ++k) {
+        const int* src = x.data() + std::size_t(k) * B + b0;
+        for (int c = 0; c < C; ++c) {
+          float* dst = v + std::size_t(k) * ld + std::size_t(c) * bc;
+          const int sh = c * D;
+          for (int b = 0; b < bc; ++b) dst[b] = float((src[b] >> sh) & dmask);
+        }
+      }
+      Eigen::Map<const Eigen::MatrixXf> V(v, ld, K);
       Eigen::Map<Eigen::MatrixXf> VSQ(scratch(t.vsq, std::size_t(ld) * K), ld, K);
       VSQ = V.array().square();
       P.leftCols(Uc).noalias() = V * R.leftCols(Uc);

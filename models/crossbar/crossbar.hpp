@@ -6,6 +6,8 @@
 
 #include <Eigen/Dense>
 
+#include "models/crossbar/normal_fill.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -280,6 +282,10 @@ class CrossbarArray {
   //                offset scheme G^2 per used column; Un = 0 without read noise.
   //  Uc+Un         row sums of g_ over the used columns, for the read energy.
   Eigen::MatrixXf rhs_;
+  // rhs_ again, row-major with rows padded to rhs_stride_ (a multiple of 8), for the
+  // bit-serial product that sums the rows of set input bits (bitplane_product.hpp).
+  std::vector<float> rhs_rows_;
+  int rhs_stride_ = 0;
   int rhs_cur_cols_ = 0, rhs_noise_cols_ = 0;
   bool dirty_ = true;
   std::vector<std::uint8_t> stuck_;  // empty when the stuck rates are 0
@@ -292,12 +298,6 @@ class CrossbarArray {
   double next_uniform();  // [0,1)
 };
 
-// Block normal generator behind read noise: n independent N(0,1) samples (float) from eight
-// interleaved xoshiro128** streams seeded (through splitmix64) with `seed`. Box-Muller with a
-// 31-bit radius uniform and a 24-bit angle (21 bits in [0, pi/4) plus octant bits), cos/sin
-// by short series, the log through Eigen: plain loops that vectorise. Samples are Box-Muller
-// transforms up to float rounding, |z| <= 6.66 (normal tail mass beyond: 3e-11).
-void normal_fill(std::uint64_t seed, float* out, std::size_t n);
 
 // ---------------------------------------------------------------------------------------------
 // Layers larger than one array
