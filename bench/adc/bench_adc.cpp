@@ -67,6 +67,36 @@ void BM_QCellSR5(benchmark::State& s) {
   run_adc(s, sr);
 }
 
+// The same tables through each search path: range(0) bits, range(1) 0 = grid walk, 1 = AVX2
+// two-level search, 2 = AVX-512, range(2) 0 = plain Q-cell, 1 = SR of two copies.
+void BM_TablePath(benchmark::State& s) {
+  const int bits = int(s.range(0));
+  QCellDesign d = QCellDesign::uniform(bits, 0.0, 1.0);
+  QCellAdc a(d), b(d);
+  a.apply_range_fraction_variation(0.01, 1);
+  b.apply_range_fraction_variation(0.01, 2);
+  QCellSrAdc sr({a, b});
+  const TransferTable& t = s.range(2) ? sr.table() : a.table();
+  const TransferTable::Path paths[] = {TransferTable::Path::Grid, TransferTable::Path::Avx2,
+                                       TransferTable::Path::Avx512};
+  const auto path = paths[s.range(1)];
+  if ((path == TransferTable::Path::Avx2 && !t.has_avx2_path()) ||
+      (path == TransferTable::Path::Avx512 && !t.has_avx512_path())) {
+    s.SkipWithError("no such path for this table or CPU");
+    return;
+  }
+  const auto& in = input();
+  std::vector<float> out(kN);
+  ConversionStats st;
+  for (auto _ : s) {
+    t.apply(in.data(), out.data(), nullptr, kN, &st, path);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  s.SetBytesProcessed(int64_t(s.iterations()) * kN * sizeof(float));
+  s.counters["breakpoints"] = double(t.breakpoints().size());
+}
+
 void BM_LloydMax1M(benchmark::State& s) {
   const unsigned bits = static_cast<unsigned>(s.range(0));
   const std::size_t n = std::size_t(1) << 20;
@@ -86,4 +116,8 @@ void BM_LloydMax1M(benchmark::State& s) {
 BENCHMARK(BM_Memcpy)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_QCell5)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 BENCHMARK(BM_QCellSR5)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_TablePath)
+    ->ArgsProduct({{3, 4, 5}, {0, 1, 2}, {0, 1}})
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(0.3);
 BENCHMARK(BM_LloydMax1M)->Arg(3)->Arg(5)->Arg(7)->Unit(benchmark::kMillisecond);

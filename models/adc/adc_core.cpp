@@ -1,5 +1,6 @@
 #include "models/adc/adc_core.hpp"
 
+#include <array>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -74,7 +75,6 @@ float float_at_or_above(double d) {
   if (static_cast<double>(f) < d) f = std::nextafter(f, std::numeric_limits<float>::infinity());
   return f;
 }
-constexpr std::size_t kFlushBlock = 4096;  // 4096 x up to 8 copies < 2^16 per packed field
 }  // namespace
 
 TransferTable::TransferTable(std::vector<double> b, std::vector<Entry> e) : e_(std::move(e)) {
@@ -154,6 +154,22 @@ void TransferTable::build_grid() {
   }
   // Pad so the general path's steps never read past the end.
   bp_.resize(m_ + kmax_ + 1, inf);
+  std::vector<std::array<uint8_t, 4>> counters;
+  unsigned maxfield = 1;
+  for (const auto& x : e_) {
+    counters.push_back({x.gaps, x.overlaps, x.disagree, x.out_of_range});
+    maxfield = std::max<unsigned>({maxfield, x.gaps, x.overlaps, x.disagree, x.out_of_range});
+  }
+  flush_block_ = std::min<std::size_t>(4096, 65535 / maxfield);  // no 16-bit field overflows
+  simd_ = simd::build(bp_.data(), m_, value_.data(), code_.data(),
+                      reinterpret_cast<const uint8_t(*)[4]>(counters.data()));
+}
+
+TransferTable::Path TransferTable::auto_path() const {
+  if (has_avx512_path()) return Path::Avx512;
+  // AVX2 at 16 groups (> 64 intervals) measured no faster than the grid (docs/adc.md).
+  if (has_avx2_path() && simd_.groups <= 8) return Path::Avx2;
+  return Path::Grid;
 }
 
 const TransferTable::Entry& TransferTable::lookup(float x) const {
@@ -163,13 +179,14 @@ const TransferTable::Entry& TransferTable::lookup(float x) const {
 
 namespace {
 // The batch loop: branch-free, one grid cell load, one compare (fast path), then the entry's
-// value, code and packed flag counters. Flags are flushed every kFlushBlock samples.
+// value, code and packed flag counters. Flags are flushed every `block` samples, before a
+// 16-bit packed field could overflow.
 template <bool OneStep, bool WithCodes>
 void apply_loop(const float* in, float* out, int32_t* codes, std::size_t n, const TransferTable::Cell* cells,
                 const float* bp, const float* val, const int32_t* code, const uint64_t* fl, float base, float inv,
-                float gmax, uint32_t kmax, uint32_t m, uint64_t tot[4]) {
-  for (std::size_t start = 0; start < n; start += kFlushBlock) {
-    const std::size_t end = std::min(n, start + kFlushBlock);
+                float gmax, uint32_t kmax, uint32_t m, std::size_t block, uint64_t tot[4]) {
+  for (std::size_t start = 0; start < n; start += block) {
+    const std::size_t end = std::min(n, start + block);
     uint64_t acc = 0;
     for (std::size_t i = start; i < end; ++i) {
       const float x = in[i];
@@ -193,25 +210,43 @@ void apply_loop(const float* in, float* out, int32_t* codes, std::size_t n, cons
 }
 }  // namespace
 
-void TransferTable::apply(const float* in, float* out, int32_t* codes, std::size_t n, ConversionStats* st) const {
+void TransferTable::apply(const float* in, float* out, int32_t* codes, std::size_t n, ConversionStats* st,
+                          Path path) const {
   uint64_t tot[4] = {0, 0, 0, 0};
+  if (path == Path::Avx2 && !has_avx2_path())
+    throw std::invalid_argument("TransferTable::apply: no AVX2 path (CPU without AVX2 or > 128 intervals)");
+  if (path == Path::Avx512 && !has_avx512_path())
+    throw std::invalid_argument("TransferTable::apply: no AVX-512 path (CPU without AVX-512F or > 128 intervals)");
+  if (path == Path::Auto) path = auto_path();
+  const std::size_t step = path == Path::Avx512 ? 16 : path == Path::Avx2 ? 8 : 0;
+  if (step && n >= step) {
+    // Whole vectors through the SIMD search, the rest through the grid below.
+    const std::size_t nv = n / step * step;
+    if (step == 16) simd::apply_avx512(simd_, in, out, codes, nv, tot);
+    else simd::apply_avx2(simd_, in, out, codes, nv, tot);
+    in += nv;
+    out += nv;
+    if (codes) codes += nv;
+    n -= nv;
+    if (st) st->conversions += nv;
+  }
   const auto* c = cells_.data();
   const float* bp = bp_.data();
   const float gm = static_cast<float>(gmax_);
   if (kmax_ <= 1) {
     if (codes)
       apply_loop<true, true>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
-                             kmax_, m_, tot);
+                             kmax_, m_, flush_block_, tot);
     else
       apply_loop<true, false>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
-                              kmax_, m_, tot);
+                              kmax_, m_, flush_block_, tot);
   } else {
     if (codes)
       apply_loop<false, true>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
-                              kmax_, m_, tot);
+                              kmax_, m_, flush_block_, tot);
     else
       apply_loop<false, false>(in, out, codes, n, c, bp, value_.data(), code_.data(), flags_.data(), base_, inv_, gm,
-                               kmax_, m_, tot);
+                               kmax_, m_, flush_block_, tot);
   }
   if (st) {
     st->conversions += n;

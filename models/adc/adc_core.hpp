@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "models/adc/transfer_simd.hpp"
+
 namespace cimvp::adc {
 
 enum class AdcKind { Ideal, Sar, Flash, QCell, QCellSR };
@@ -47,8 +49,16 @@ class TransferTable {
   template <class F>
   static TransferTable build(std::vector<double> candidates, F&& eval);
 
-  // in == out_values is allowed (in-place conversion).
-  void apply(const float* in, float* out_values, int32_t* out_codes, std::size_t n, ConversionStats* st) const;
+  // in == out_values is allowed (in-place conversion). Auto takes the SIMD search
+  // (transfer_simd.hpp): AVX-512 when the CPU has it (tables of <= 256 intervals), else AVX2
+  // up to 64 intervals (where it beats the grid), else the grid walk. All give the same bits;
+  // the explicit paths exist so tests and benchmarks can compare them.
+  enum class Path { Auto, Grid, Avx2, Avx512 };
+  void apply(const float* in, float* out_values, int32_t* out_codes, std::size_t n, ConversionStats* st,
+             Path path = Path::Auto) const;
+  bool has_avx2_path() const { return simd_.groups > 0 && simd_.groups <= 16 && simd::cpu_has_avx2(); }
+  bool has_avx512_path() const { return simd_.groups > 0 && simd::cpu_has_avx512(); }
+  Path auto_path() const;
   const Entry& lookup(float x) const;
   const std::vector<float>& breakpoints() const { return bp_; }
   const std::vector<Entry>& entries() const { return e_; }
@@ -62,6 +72,7 @@ class TransferTable {
   std::vector<uint64_t> flags_;  // 4 x 16-bit packed counters
   float base_ = 0.f, inv_ = 0.f;
   uint32_t gmax_ = 0, kmax_ = 0, m_ = 0;
+  std::size_t flush_block_ = 4096;  // samples per flush of the packed 16-bit counters
 
  public:
   // One grid cell: breakpoints in lower cells (k0) and the cell's first own breakpoint (+inf if
@@ -75,6 +86,7 @@ class TransferTable {
 
  private:
   std::vector<Cell> cells_;
+  simd::Tables simd_;
 };
 
 // Common interface: ideal / SAR / flash / Q-cell / Q-cell SR are interchangeable.

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -94,6 +96,102 @@ TEST_CASE("batch lookup equals the brute-force decoder under heavy variation", "
       adc.quantize(x.data(), out.data(), c.data(), x.size(), nullptr);
       for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(c[i] == adc.decide(x[i]).code);
     }
+}
+
+// The AVX2 and AVX-512 searches (transfer_simd.hpp) and the grid walk must give the same bits:
+// values, codes and every counter, for every table size they take (1..32 groups), inputs exactly on the
+// breakpoints and one float either side of them, +-inf and NaN, lengths off the 8-sample
+// vectors, and a table with counters large enough to force early flushes.
+TEST_CASE("AVX2 transfer search equals the grid walk bit for bit", "[adc][simd]") {
+  std::mt19937_64 g(11);
+  std::uniform_real_distribution<float> u(-0.3f, 1.3f);
+  auto check = [&](const TransferTable& t) {
+    if (!t.has_avx2_path() && !t.has_avx512_path()) return false;
+    for (auto path : {TransferTable::Path::Avx2, TransferTable::Path::Avx512, TransferTable::Path::Auto}) {
+    if (path == TransferTable::Path::Avx2 && !t.has_avx2_path()) continue;
+    if (path == TransferTable::Path::Avx512 && !t.has_avx512_path()) continue;
+    std::vector<float> x(5003);
+    for (auto& v : x) v = u(g);
+    for (float b : t.breakpoints()) {
+      if (!std::isfinite(b)) continue;
+      x.push_back(b);
+      x.push_back(std::nextafter(b, -1e30f));
+      x.push_back(std::nextafter(b, 1e30f));
+    }
+    x.push_back(std::numeric_limits<float>::infinity());
+    x.push_back(-std::numeric_limits<float>::infinity());
+    x.push_back(std::numeric_limits<float>::quiet_NaN());
+    std::shuffle(x.begin(), x.end(), g);
+    for (std::size_t n : {x.size(), std::size_t(7), std::size_t(8), std::size_t(21), std::size_t(37)}) {
+      std::vector<float> oa(n), ob(n);
+      std::vector<int32_t> ca(n), cb(n);
+      ConversionStats sa, sb;
+      t.apply(x.data(), oa.data(), ca.data(), n, &sa, TransferTable::Path::Grid);
+      t.apply(x.data(), ob.data(), cb.data(), n, &sb, path);
+      REQUIRE(std::memcmp(oa.data(), ob.data(), n * sizeof(float)) == 0);
+      REQUIRE(ca == cb);
+      REQUIRE(sa.conversions == sb.conversions);
+      REQUIRE(sa.gaps == sb.gaps);
+      REQUIRE(sa.overlaps == sb.overlaps);
+      REQUIRE(sa.disagreements == sb.disagreements);
+      REQUIRE(sa.out_of_range == sb.out_of_range);
+      // Without codes (the platform's call) the values and counters are the same too.
+      ConversionStats sc;
+      t.apply(x.data(), ob.data(), nullptr, n, &sc, path);
+      REQUIRE(std::memcmp(oa.data(), ob.data(), n * sizeof(float)) == 0);
+      REQUIRE(sc.gaps == sa.gaps);
+      REQUIRE(sc.out_of_range == sa.out_of_range);
+    }
+    }
+    return true;
+  };
+  int checked = 0;
+  for (int b : {2, 3, 4, 5, 6, 7})
+    for (double f : {0.0, 0.01, 0.05}) {
+      QCellAdc a(QCellDesign::uniform(b, 0.0, 1.0));
+      a.apply_range_fraction_variation(f, 7 + b);
+      checked += check(a.table());
+      QCellAdc c(a.design());
+      c.apply_range_fraction_variation(f, 70 + b);
+      QCellSrAdc sr({a, c});
+      checked += check(sr.table());
+    }
+  for (int b : {1, 3, 6, 7}) checked += check(UniformAdc(AdcKind::Flash, b, -1.0, 1.0, 0.01, 3).table());
+  // Counters of up to 200 per conversion: the packed 8-bit fields must flush every sample.
+  std::vector<double> bp = {0.1, 0.2, 0.3};
+  std::vector<TransferTable::Entry> e(4);
+  for (int i = 0; i < 4; ++i) {
+    e[i].value = float(i);
+    e[i].code = i;
+    e[i].gaps = uint8_t(50 * i);
+    e[i].overlaps = uint8_t(200 - 50 * i);
+    e[i].disagree = uint8_t(i == 2);
+    e[i].out_of_range = uint8_t(i == 0 || i == 3);
+  }
+  checked += check(TransferTable(bp, e));
+  if (!simd::cpu_has_avx2()) {
+    WARN("CPU without AVX2: only the grid walk exists here");
+    return;
+  }
+  REQUIRE(checked >= 25);
+  // The largest tables each path takes, and one past them.
+  auto table_of = [](int m) {
+    std::vector<double> b(static_cast<std::size_t>(m));
+    for (int i = 0; i < m; ++i) b[std::size_t(i)] = i;
+    std::vector<TransferTable::Entry> e(static_cast<std::size_t>(m) + 1);
+    for (int i = 0; i <= m; ++i) e[std::size_t(i)].value = float(i);
+    return TransferTable(b, e);
+  };
+  REQUIRE(table_of(127).has_avx2_path());
+  REQUIRE_FALSE(table_of(128).has_avx2_path());
+  REQUIRE(table_of(128).has_avx512_path() == simd::cpu_has_avx512());
+  REQUIRE(table_of(255).has_avx512_path() == simd::cpu_has_avx512());
+  REQUIRE_FALSE(table_of(256).has_avx512_path());
+  for (int m : {127, 128, 200, 255}) checked += check(table_of(m));
+  const TransferTable too_big = table_of(128);
+  std::vector<float> in(8, 0.5f), out(8);
+  REQUIRE_THROWS_WITH(too_big.apply(in.data(), out.data(), nullptr, 8, nullptr, TransferTable::Path::Avx2),
+                      Catch::Contains("no AVX2 path"));
 }
 
 TEST_CASE("gaps and overlaps: none at 0 %, growing with variation", "[qcell]") {
