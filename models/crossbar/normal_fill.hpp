@@ -5,16 +5,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "models/progctl/rng.hpp"
+
 namespace cimvp::crossbar {
 
-// splitmix64 (Steele, Lea & Flood 2014): advances x, returns the next 64-bit output. Seeds the
-// xoshiro generators from one 64-bit seed.
-inline std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+// splitmix64 seeds the xoshiro generators from one 64-bit seed (the programming controller's,
+// models/progctl/rng.hpp: one definition for the whole model).
+using progctl::splitmix64;
 
 // Block normal generator behind read noise: n independent N(0,1) samples (float) from eight
 // interleaved xoshiro128** streams seeded (through splitmix64) with `seed`. Box-Muller with a
