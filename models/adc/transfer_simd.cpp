@@ -37,9 +37,12 @@ float bits_as_float(std::uint32_t u) {
 Tables build(const float* bp, std::size_t m, const float* value, const std::int32_t* code,
              const std::uint8_t (*counters)[4]) {
   Tables tb;
+  // Groups of 8 intervals: 1, 2, 4 or 8 groups, past that a multiple of 4 (whole super-blocks)
+  // so the lookups cover just the table (e.g. 20 groups for 150 intervals, not 32).
   unsigned g = 1;
-  while (8 * g < m + 1 && g < kMaxGroups) g <<= 1;
-  if (8 * g < m + 1) return tb;  // more than 256 intervals: the grid handles it
+  while (8 * g < m + 1 && g < 8) g <<= 1;
+  if (8 * g < m + 1) g = unsigned((m + 1 + 31) / 32) * 4;
+  if (g > kMaxGroups) return tb;  // more than 256 intervals: the grid handles it
   tb.groups = g;
   tb.t.assign(kSize, 0.f);
   const float inf = std::numeric_limits<float>::infinity();
@@ -96,7 +99,7 @@ template <unsigned G>
 __attribute__((target("avx2"), always_inline)) inline __m256 by_group(const __m256& lo, const __m256& hi, __m256i k,
                                                                       __m256 hi_mask) {
   const __m256 a = _mm256_permutevar8x32_ps(lo, k);
-  if constexpr (G == 16) return _mm256_blendv_ps(a, _mm256_permutevar8x32_ps(hi, k), hi_mask);
+  if constexpr (G > 8) return _mm256_blendv_ps(a, _mm256_permutevar8x32_ps(hi, k), hi_mask);
   else {
     (void)hi;
     (void)hi_mask;
@@ -131,7 +134,7 @@ __attribute__((target("avx2"))) void flush_flags(__m256i& acc, std::uint64_t tot
 template <unsigned G, bool WithCodes, bool Flags>
 __attribute__((target("avx2"))) void run(const float* t, unsigned flush, const float* in, float* out,
                                          std::int32_t* codes, std::size_t n, std::uint64_t tot[4]) {
-  constexpr unsigned H = G == 16 ? 8 : 0;  // offset of the upper half of a 16-wide table
+  constexpr unsigned H = G > 8 ? 8 : 0;  // offset of the upper half of a 16-wide table
   __m256 split[G > 1 ? G - 1 : 1];
   for (unsigned q = 0; q + 1 < G; ++q) split[q] = _mm256_set1_ps(t[kSplit + q]);
   __m256 fine_lo[7], fine_hi[7], val_lo[8], val_hi[8], flg_lo[8], flg_hi[8], code_lo[8], code_hi[8];
@@ -207,12 +210,17 @@ CIMVP_T512 __attribute__((always_inline)) inline __m512i by_index512(const __m51
     (void)bit;
     return _mm512_permutexvar_epi32(k, tab[0]);
   } else {
-    constexpr unsigned P = E / 32;
+    static_assert(E % 32 == 0, "past 16 entries the tables are whole register pairs (G = 4, 8, 12, ...)");
+    constexpr unsigned P = E / 32;  // register pairs
     __m512i r[P];
     for (unsigned p = 0; p < P; ++p) r[p] = _mm512_permutex2var_epi32(tab[2 * p], k, tab[2 * p + 1]);
+    // Select tree on k's bits 5, 6, 7: pair p = k >> 5. An odd last pair passes up unchanged
+    // (its lanes have the level's bit clear).
     unsigned level = 0;
-    for (unsigned w = P; w > 1; w /= 2, ++level)
+    for (unsigned w = P; w > 1; w = (w + 1) / 2, ++level) {
       for (unsigned p = 0; p < w / 2; ++p) r[p] = _mm512_mask_blend_epi32(bit[level], r[2 * p], r[2 * p + 1]);
+      if (w % 2) r[w / 2] = r[w - 1];
+    }
     return r[0];
   }
 }
@@ -232,9 +240,9 @@ CIMVP_T512 void flush_flags512(__m512i& acc, std::uint64_t tot[4]) {
 template <unsigned G, bool WithCodes, bool Flags>
 CIMVP_T512 void run512(const float* t, unsigned flush, const float* in, float* out, std::int32_t* codes,
                        std::size_t n, std::uint64_t tot[4]) {
-  // G >= 16: the group comes from two levels (super-blocks of 4 groups, then 3 splitters of
+  // G >= 8: the group comes from two levels (super-blocks of 4 groups, then 3 splitters of
   // the super-block), 6 compares instead of G - 1.
-  constexpr bool kThree = G >= 16;
+  constexpr bool kThree = G >= 8;
   constexpr unsigned S = kThree ? G / 4 : 1;          // super-blocks
   constexpr unsigned L1 = kThree ? S - 1 : G - 1;      // broadcast splitters
   constexpr unsigned R = G >= 2 ? G / 2 : 1;           // registers per entry table (8G / 16)
@@ -316,6 +324,7 @@ void apply_avx2(const Tables& tb, const float* in, float* out, std::int32_t* cod
     case 2: run_g<2>(tb, in, out, codes, n, tot); return;
     case 4: run_g<4>(tb, in, out, codes, n, tot); return;
     case 8: run_g<8>(tb, in, out, codes, n, tot); return;
+    case 12: run_g<12>(tb, in, out, codes, n, tot); return;
     case 16: run_g<16>(tb, in, out, codes, n, tot); return;
     default: break;
   }
@@ -336,7 +345,11 @@ void apply_avx512(const Tables& tb, const float* in, float* out, std::int32_t* c
     case 2: run512_g<2>(tb, in, out, codes, n, tot); return;
     case 4: run512_g<4>(tb, in, out, codes, n, tot); return;
     case 8: run512_g<8>(tb, in, out, codes, n, tot); return;
+    case 12: run512_g<12>(tb, in, out, codes, n, tot); return;
     case 16: run512_g<16>(tb, in, out, codes, n, tot); return;
+    case 20: run512_g<20>(tb, in, out, codes, n, tot); return;
+    case 24: run512_g<24>(tb, in, out, codes, n, tot); return;
+    case 28: run512_g<28>(tb, in, out, codes, n, tot); return;
     case 32: run512_g<32>(tb, in, out, codes, n, tot); return;
     default: break;
   }

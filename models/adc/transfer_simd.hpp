@@ -16,7 +16,7 @@ namespace cimvp::adc::simd {
 constexpr unsigned kMaxGroups = 32;  // 8 intervals each: tables of up to 256 intervals (AVX2: 128)
 
 struct Tables {
-  unsigned groups = 0;  // G = 1, 2, 4, ..., 32; 0 = table too large, use the grid
+  unsigned groups = 0;  // G = 1, 2, 4, 8, then multiples of 4 up to 32; 0 = too large, use the grid
   unsigned flush = 0;   // iterations before the 8-bit flag fields could overflow
   bool flags = false;   // any entry has a non-zero counter
   // Per group g: splitters (breakpoint 8g+7), per super-block a of 4 groups its 3 inner
@@ -38,8 +38,8 @@ bool cpu_has_avx512();  // AVX-512F
 // disagreements, out of range). Requires cpu_has_avx2() and 0 < tables.groups <= 16.
 void apply_avx2(const Tables& tables, const float* in, float* out, std::int32_t* codes, std::size_t n,
                 std::uint64_t tot[4]);
-// The same with AVX-512F, 16 samples per step, for any tables.groups > 0 (from 16 groups on
-// the group comes from two levels of 3 compares): n a multiple of 16, needs cpu_has_avx512().
+// The same with AVX-512F, 16 samples per step, for any tables.groups > 0 (past 8 groups the
+// group comes from two levels: super-blocks of 4 groups, then 3 compares): n a multiple of 16, needs cpu_has_avx512().
 void apply_avx512(const Tables& tables, const float* in, float* out, std::int32_t* codes, std::size_t n,
                   std::uint64_t tot[4]);
 

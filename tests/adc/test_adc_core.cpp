@@ -187,7 +187,7 @@ TEST_CASE("AVX2 transfer search equals the grid walk bit for bit", "[adc][simd]"
   REQUIRE(table_of(128).has_avx512_path() == simd::cpu_has_avx512());
   REQUIRE(table_of(255).has_avx512_path() == simd::cpu_has_avx512());
   REQUIRE_FALSE(table_of(256).has_avx512_path());
-  for (int m : {127, 128, 200, 255}) checked += check(table_of(m));
+  for (int m : {90, 127, 128, 180, 200, 255}) checked += check(table_of(m));  // 12 to 32 groups
   const TransferTable too_big = table_of(128);
   std::vector<float> in(8, 0.5f), out(8);
   REQUIRE_THROWS_WITH(too_big.apply(in.data(), out.data(), nullptr, 8, nullptr, TransferTable::Path::Avx2),
