@@ -216,7 +216,7 @@ void TransferTable::apply(const float* in, float* out, int32_t* codes, std::size
   if (path == Path::Avx2 && !has_avx2_path())
     throw std::invalid_argument("TransferTable::apply: no AVX2 path (CPU without AVX2 or > 128 intervals)");
   if (path == Path::Avx512 && !has_avx512_path())
-    throw std::invalid_argument("TransferTable::apply: no AVX-512 path (CPU without AVX-512F or > 128 intervals)");
+    throw std::invalid_argument("TransferTable::apply: no AVX-512 path (CPU without AVX-512F or > 256 intervals)");
   if (path == Path::Auto) path = auto_path();
   const std::size_t step = path == Path::Avx512 ? 16 : path == Path::Avx2 ? 8 : 0;
   if (step && n >= step) {
