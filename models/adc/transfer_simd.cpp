@@ -72,23 +72,6 @@ Tables build(const float* bp, std::size_t m, const float* value, const std::int3
   return tb;
 }
 
-bool cpu_has_avx2() {
-#ifdef CIMVP_ADC_AVX2
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-#else
-  return false;
-#endif
-}
-
-bool cpu_has_avx512() {
-#ifdef CIMVP_ADC_AVX2
-  static const bool has = __builtin_cpu_supports("avx512f");
-  return has;
-#else
-  return false;
-#endif
-}
 
 #ifdef CIMVP_ADC_AVX2
 namespace {

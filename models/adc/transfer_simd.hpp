@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/common/cpu_features.hpp"
+
 namespace cimvp::adc::simd {
 
 constexpr unsigned kMaxGroups = 32;  // 8 intervals each: tables of up to 256 intervals (AVX2: 128)
@@ -31,8 +33,8 @@ struct Tables {
 Tables build(const float* bp, std::size_t m, const float* value, const std::int32_t* code,
              const std::uint8_t (*counters)[4]);
 
-bool cpu_has_avx2();
-bool cpu_has_avx512();  // AVX-512F
+using cpu::cpu_has_avx2;
+using cpu::cpu_has_avx512;  // AVX-512F
 
 // The first n (a multiple of 8) samples; flag counters are added to tot (gaps, overlaps,
 // disagreements, out of range). Requires cpu_has_avx2() and 0 < tables.groups <= 16.

@@ -102,15 +102,6 @@ __attribute__((target("avx2"))) void product_avx2(const std::uint16_t* idx, std:
 
 }  // namespace
 
-bool cpu_has_avx2() {
-#ifdef CIMVP_HAVE_AVX2_PATH
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-#else
-  return false;
-#endif
-}
-
 void bitplane_product(const std::uint16_t* idx, std::size_t stride, const std::uint32_t* count, int rows,
                       const float* r, int utp, int ut, float* p, std::size_t ldp, float* scratch,
                       ProductPath path) {

@@ -8,12 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "models/common/cpu_features.hpp"
+
 namespace cimvp::crossbar {
 
 // Which implementation bitplane_product uses: Auto picks AVX2 when the CPU has it. Both give
 // the same bits (same additions in the same order); Generic exists so tests can check that.
 enum class ProductPath { Auto, Generic, Avx2 };
-bool cpu_has_avx2();
+using cpu::cpu_has_avx2;
 
 // P (rows x ut, column-major, leading dimension ld_p >= rows) = B * R, where row r of the
 // binary B is given by its set columns idx[r * idx_stride + 0 .. count[r]) (ascending), and R

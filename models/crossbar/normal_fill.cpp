@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "models/crossbar/bitplane_product.hpp"  // cpu_has_avx2
+#include "models/common/cpu_features.hpp"
 
 namespace cimvp::crossbar {
 
@@ -133,10 +133,10 @@ void normal_fill(std::uint64_t seed, float* out, std::size_t n, NormalPath path)
   float* u = buf.data();
   float* cx = u + hp;
   float* sy = cx + hp;
-  if (path == NormalPath::Auto) path = cpu_has_avx2() ? NormalPath::Avx2 : NormalPath::Generic;
+  if (path == NormalPath::Auto) path = cpu::cpu_has_avx2() ? NormalPath::Avx2 : NormalPath::Generic;
   if (path == NormalPath::Avx2) {
 #if defined(__x86_64__) || defined(__i386__)
-    if (!cpu_has_avx2()) throw std::invalid_argument("normal_fill: this CPU has no AVX2");
+    if (!cpu::cpu_has_avx2()) throw std::invalid_argument("normal_fill: this CPU has no AVX2");
     normal_avx2(seed, out, n, u, cx, sy, h, hp);
     return;
 #else
